@@ -1,0 +1,1 @@
+"""baracuda-kernels code generator: SKU records -> generated/ (see README)."""

@@ -1,0 +1,116 @@
+// Split-KV tuning of decode attention (kernels/attn_decode_sm80.cuh), shared
+// by the host (workspace sizes, plans) and the kernel launcher, so both
+// derive the same split from the same inputs. Plain constexpr arithmetic: no
+// CUDA headers, usable from host and device code.
+//
+// The decode kernel runs one CTA per (sample, KV head, split, row block).
+// Each CTA streams its keys through shared memory in tiles of at most 128
+// keys, so every split size is a multiple of kDecodeSplitGranule (128): a
+// tile never straddles two splits.
+//
+// Adaptive splits (kFixedSplit = false), the FlashDecoding wave heuristic:
+// the kernel keeps kDecodeCtasPerSm = 2 CTAs resident per SM (about 100 KB of
+// shared memory each at head dim 128), so one wave is 2 * sm_count CTAs. For
+// each candidate split count s (its split size rounded up to the granule),
+// efficiency = waves / ceil(waves) with waves = batch * heads_kv * s / slots;
+// the smallest s within 90% of the best efficiency wins (fewer splits: less
+// partial-output traffic and a cheaper combine). A split keeps at least
+// kDecodeMinKeysPerSplit = 256 keys (two 128-key tiles, 128 KB of K+V at
+// head dim 128): below that the pipeline prologue and the partial write
+// cost more than the parallelism gains. Once batch * heads_kv fills
+// kDecodeManyWaves = 4 waves, one split is used (tail under ~1/8).
+//   H100 (132 SMs), Hkv = 8: B=1 L=32768 -> 32 splits of 1024 keys (256 CTAs);
+//   B=16 L=8192 -> 2 splits (256 CTAs); B=64 L=4096 -> 1 split (512 CTAs).
+//
+// Fixed splits (kFixedSplit = true): every split holds kDecodeFixedSplitKeys
+// = 512 keys whatever the batch or the GPU, so a sample's reduction order, and
+// hence its bits, do not depend on the rest of the batch (batch invariance).
+// 512 keys (256 KB of K+V at head dim 128) keep a single sample of 4K keys at
+// 8 splits per KV head while the partial outputs stay under 1% of the bytes.
+//
+// Workspace (only when num_splits > 1): partial outputs, f32
+// [B * Hq * Lq, num_splits, D], normalized per split, then partial
+// log2-sum-exp, f32 [B * Hq * Lq, num_splits], at a 256-byte aligned offset.
+// With one split the kernel writes O and LSE directly and needs none.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace baracuda {
+
+inline constexpr int kDecodeMaxQueryLen = 8;
+
+inline constexpr std::int64_t kDecodeSplitGranule = 128;
+inline constexpr std::int64_t kDecodeMinKeysPerSplit = 256;
+inline constexpr std::int64_t kDecodeFixedSplitKeys = 512;
+inline constexpr int kDecodeMaxSplits = 256;
+inline constexpr int kDecodeCtasPerSm = 2;
+inline constexpr int kDecodeManyWaves = 4;
+
+struct DecodeSplit {
+  int num_splits;
+  std::int64_t keys_per_split;
+};
+
+namespace decode_detail {
+constexpr std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+constexpr std::int64_t round_up(std::int64_t a, std::int64_t b) { return cdiv(a, b) * b; }
+
+// Split of `max_keys` into about `want` splits, each a multiple of the granule.
+constexpr DecodeSplit split_into(std::int64_t max_keys, std::int64_t want) {
+  const std::int64_t keys = round_up(cdiv(max_keys, want), kDecodeSplitGranule);
+  return {static_cast<int>(cdiv(max_keys, keys)), keys};
+}
+
+// Wave efficiency in [0, 1] of `ctas` CTAs over `slots` resident slots.
+constexpr double wave_efficiency(std::int64_t ctas, std::int64_t slots) {
+  const std::int64_t waves = cdiv(ctas, slots);
+  return static_cast<double>(ctas) / static_cast<double>(waves * slots);
+}
+}  // namespace decode_detail
+
+constexpr DecodeSplit decode_split(std::int64_t batch, std::int64_t heads_kv, std::int64_t max_keys, int sm_count,
+                                   bool fixed_split) {
+  using namespace decode_detail;
+  if (max_keys < 1) max_keys = 1;
+  if (fixed_split) return {static_cast<int>(cdiv(max_keys, kDecodeFixedSplitKeys)), kDecodeFixedSplitKeys};
+
+  const std::int64_t rows = (batch < 1 ? 1 : batch) * (heads_kv < 1 ? 1 : heads_kv);
+  const std::int64_t slots = static_cast<std::int64_t>(sm_count < 1 ? 1 : sm_count) * kDecodeCtasPerSm;
+  const DecodeSplit one = split_into(max_keys, 1);
+  if (rows >= kDecodeManyWaves * slots || max_keys <= kDecodeMinKeysPerSplit) return one;
+
+  std::int64_t limit = cdiv(max_keys, kDecodeMinKeysPerSplit);
+  if (limit > kDecodeMaxSplits) limit = kDecodeMaxSplits;
+
+  double best = 0.0;
+  for (std::int64_t s = 1; s <= limit; ++s) {
+    const DecodeSplit c = split_into(max_keys, s);
+    const double e = wave_efficiency(rows * c.num_splits, slots);
+    if (e > best) best = e;
+  }
+  for (std::int64_t s = 1; s <= limit; ++s) {
+    const DecodeSplit c = split_into(max_keys, s);
+    if (wave_efficiency(rows * c.num_splits, slots) >= 0.9 * best) return c;
+  }
+  return one;
+}
+
+// Byte offset of the partial LSE array inside the workspace.
+constexpr std::size_t decode_workspace_lse_offset(std::int64_t batch, std::int64_t heads_q, std::int64_t q_len,
+                                                  std::int64_t head_dim, const DecodeSplit& split) {
+  const std::int64_t rows = batch * heads_q * q_len;
+  const std::int64_t o_bytes = rows * split.num_splits * head_dim * static_cast<std::int64_t>(sizeof(float));
+  return static_cast<std::size_t>(decode_detail::round_up(o_bytes, 256));
+}
+
+constexpr std::size_t decode_workspace_bytes(std::int64_t batch, std::int64_t heads_q, std::int64_t q_len,
+                                             std::int64_t head_dim, const DecodeSplit& split) {
+  if (split.num_splits <= 1) return 0;
+  const std::int64_t rows = batch * heads_q * q_len;
+  return decode_workspace_lse_offset(batch, heads_q, q_len, head_dim, split) +
+         static_cast<std::size_t>(rows * split.num_splits) * sizeof(float);
+}
+
+}  // namespace baracuda

@@ -1,0 +1,136 @@
+// KV-cache append: K_cache[b, h, off[b] + l, :] = K_new[b, h, l, :], same for V
+// (semantics, skipping and the paged layout: baracuda/ops/kv_append.hpp).
+//
+// A pure copy: bytes = 2 * B * H * L_new * (Dk + Dv) * sizeof(T) (read + write),
+// no FLOPs. Specialized head dims copy 16-byte vectors, kUnroll of them in
+// flight per thread (all loads issued before the stores); the generic kernel
+// copies one element per thread step and serves any head dim and alignment.
+// Grid: x over (position, vector) chunks of one (b, h) row block, y over
+// (b, h) pairs (grid-strided past 65535), z = 0 for K, 1 for V.
+//
+// Measured (H100 SXM, see tools/bench/results/): figures in the results file
+// named there; the version here is the first and only one.
+#pragma once
+
+#include <cstdint>
+
+#include "baracuda/ops/kv_append.hpp"
+#include "kernels/common.cuh"
+#include "kernels/kv_slot.cuh"
+
+namespace baracuda::kernels {
+
+namespace kv_append_impl {
+
+constexpr int kThreads = 256;
+constexpr int kUnroll = 4;
+
+struct alignas(16) Vec16 {
+  uint4 bits;
+};
+
+// One of the two tensors (K or V) of a launch.
+struct Side {
+  const char* src;   // [B, H, L_new, D]
+  char* dst;         // cache
+  Strides3 src_strides;
+  Strides3 dst_strides;
+  std::int64_t dim;  // elements per row
+};
+
+__device__ __forceinline__ Side side_of(const KvAppendDesc& d, const KvAppendArgs& a, int which) {
+  if (which == 0)
+    return {static_cast<const char*>(a.k_new), static_cast<char*>(a.k_cache), a.k_new_strides, a.k_cache_strides,
+            d.head_dim_k};
+  return {static_cast<const char*>(a.v_new), static_cast<char*>(a.v_cache), a.v_new_strides, a.v_cache_strides,
+          d.head_dim_v};
+}
+
+// kHeadDim > 0: 16-byte vectors, kVecs of them per row.
+template <class T, int kHeadDim, bool kPaged>
+__global__ void __launch_bounds__(kThreads) kv_append_vec_kernel(const KvAppendDesc desc, const KvAppendArgs args) {
+  constexpr int kVecElems = 16 / sizeof(T);
+  constexpr int kVecs = kHeadDim / kVecElems;
+  static_assert(kHeadDim % kVecElems == 0, "head dim must fill whole 16-byte vectors");
+  const Side side = side_of(desc, args, blockIdx.z);
+  const std::int64_t per_bh = desc.new_len * kVecs;
+  for (std::int64_t bh = blockIdx.y; bh < desc.batch * desc.heads; bh += gridDim.y) {
+    const std::int64_t b = bh / desc.heads;
+    const std::int64_t h = bh - b * desc.heads;
+    const std::int64_t offset = __ldg(args.offsets + b);
+    const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kThreads * kUnroll + threadIdx.x;
+    Vec16 data[kUnroll];
+    char* dst[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const std::int64_t i = base + u * kThreads;
+      const std::int64_t l = i / kVecs;
+      const int v = static_cast<int>(i - l * kVecs);
+      dst[u] = nullptr;
+      if (i >= per_bh) continue;
+      const KvSlot slot = kv_slot<kPaged>(desc, args, b, kv_position(offset, l));
+      if (!slot.valid) continue;
+      const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
+                     l * side.src_strides.pos + v * kVecElems;
+      data[u] = *reinterpret_cast<const Vec16*>(src);
+      dst[u] = reinterpret_cast<char*>(reinterpret_cast<T*>(side.dst) + slot.batch_or_page * side.dst_strides.batch +
+                                       h * side.dst_strides.head + slot.pos_in_page * side.dst_strides.pos +
+                                       v * kVecElems);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+      if (dst[u]) *reinterpret_cast<Vec16*>(dst[u]) = data[u];
+  }
+}
+
+// Any head dim, element alignment only.
+template <class T, bool kPaged>
+__global__ void __launch_bounds__(kThreads) kv_append_any_kernel(const KvAppendDesc desc, const KvAppendArgs args) {
+  const Side side = side_of(desc, args, blockIdx.z);
+  const std::int64_t per_bh = desc.new_len * side.dim;
+  for (std::int64_t bh = blockIdx.y; bh < desc.batch * desc.heads; bh += gridDim.y) {
+    const std::int64_t b = bh / desc.heads;
+    const std::int64_t h = bh - b * desc.heads;
+    const std::int64_t offset = __ldg(args.offsets + b);
+    for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x; i < per_bh;
+         i += static_cast<std::int64_t>(gridDim.x) * kThreads) {
+      const std::int64_t l = i / side.dim;
+      const std::int64_t d = i - l * side.dim;
+      const KvSlot slot = kv_slot<kPaged>(desc, args, b, kv_position(offset, l));
+      if (!slot.valid) continue;
+      const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
+                     l * side.src_strides.pos + d;
+      T* dst = reinterpret_cast<T*>(side.dst) + slot.batch_or_page * side.dst_strides.batch +
+               h * side.dst_strides.head + slot.pos_in_page * side.dst_strides.pos + d;
+      *dst = *src;
+    }
+  }
+}
+
+}  // namespace kv_append_impl
+
+// Entry of every kv_append SKU. kHeadDim == 0: the generic kernel.
+template <class T, int kHeadDim, bool kPaged>
+Status kv_append(const LaunchContext& ctx) {
+  using namespace kv_append_impl;
+  const auto& desc = *static_cast<const KvAppendDesc*>(ctx.desc);
+  const auto& args = *static_cast<const KvAppendArgs*>(ctx.args);
+  const std::int64_t bh = desc.batch * desc.heads;
+  const unsigned grid_y = static_cast<unsigned>(bh < 65535 ? bh : 65535);
+  if constexpr (kHeadDim > 0) {
+    constexpr int kVecs = kHeadDim * static_cast<int>(sizeof(T)) / 16;
+    const std::int64_t blocks_x = ceil_div(desc.new_len * kVecs, std::int64_t{kThreads} * kUnroll);
+    if (blocks_x > 0x7fffffff) return Status::invalid("new_len = " + std::to_string(desc.new_len) + ": too long");
+    kv_append_vec_kernel<T, kHeadDim, kPaged>
+        <<<dim3(static_cast<unsigned>(blocks_x), grid_y, 2), kThreads, 0, ctx.stream>>>(desc, args);
+    return check_launch("kv_append_vec_kernel");
+  } else {
+    const std::int64_t dim = desc.head_dim_k > desc.head_dim_v ? desc.head_dim_k : desc.head_dim_v;
+    const std::int64_t want = ceil_div(desc.new_len * dim, kThreads);
+    const unsigned blocks_x = static_cast<unsigned>(want < 4096 ? want : 4096);
+    kv_append_any_kernel<T, kPaged><<<dim3(blocks_x, grid_y, 2), kThreads, 0, ctx.stream>>>(desc, args);
+    return check_launch("kv_append_any_kernel");
+  }
+}
+
+}  // namespace baracuda::kernels

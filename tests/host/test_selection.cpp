@@ -1,0 +1,233 @@
+// Selection and explain over descriptor x preference cases. Runs on any
+// build: cases whose SKUs a build left out report themselves skipped.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+
+#include "host_common.hpp"
+
+using namespace baracuda;
+using bk_host::compiled;
+using bk_host::contains;
+using bk_host::kTarget;
+
+// Counts heap allocations while armed: select must not allocate once warm.
+static std::atomic<bool> g_count_allocs{false};
+static std::atomic<long> g_allocs{0};
+void* operator new(std::size_t n) {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+KvAppendDesc kv_desc(Element e, std::int64_t hd) { return {e, 4, 8, 16, 1024, hd, hd}; }
+
+AttnFwdDesc attn_desc(Element e, std::int64_t hd, bool causal, std::int64_t hd_v = 0) {
+  return {e, 2, 16, 4, 512, 512, hd, hd_v ? hd_v : hd, causal};
+}
+
+DecodeDesc decode_desc(std::int64_t batch, std::int64_t len, bool paged = false) {
+  DecodeDesc d{Element::bf16, Element::i32, batch, 32, 8, 1, len, 128};
+  if (paged) {
+    d.paged = true;
+    d.page_size = 16;
+    d.max_pages_per_seq = len / 16;
+    d.num_pages = batch * d.max_pages_per_seq;
+  }
+  return d;
+}
+
+template <class Op>
+std::string chosen(const typename Op::Desc& d, const PlanPreference& p = {}, Target t = kTarget) {
+  auto plan = Plan<Op>::select(d, p, t);
+  return plan ? std::string(plan->sku().name) : "error: " + plan.status().message();
+}
+
+}  // namespace
+
+TEST_CASE("kv_append: specialized head dim beats generic; generic serves the rest") {
+  if (!compiled({"kv_append_bf16_hd128_sm80", "kv_append_bf16_hdany_sm80"})) return;
+  CHECK(chosen<KvAppendOp>(kv_desc(Element::bf16, 128)) == "kv_append_bf16_hd128_sm80");
+  CHECK(chosen<KvAppendOp>(kv_desc(Element::bf16, 96)) == "kv_append_bf16_hdany_sm80");
+  KvAppendDesc split = kv_desc(Element::bf16, 128);
+  split.head_dim_v = 64;
+  CHECK(chosen<KvAppendOp>(split) == "kv_append_bf16_hdany_sm80");
+  const auto ex = KvAppendPlan::explain(kv_desc(Element::bf16, 96), {}, kTarget);
+  REQUIRE(ex.ok());
+  CHECK(contains(ex->to_text(), "kv_append_bf16_hd128_sm80: rejected: head dim 128, problem is 96"));
+  CHECK(contains(ex->to_text(), "chosen: kv_append_bf16_hdany_sm80"));
+}
+
+TEST_CASE("kv_append: paged problems choose paged SKUs") {
+  if (!compiled({"kv_append_bf16_hd128_paged_sm80"})) return;
+  KvAppendDesc d = kv_desc(Element::bf16, 128);
+  d.paged = true;
+  d.page_size = 16;
+  d.num_pages = 64;
+  d.max_pages_per_seq = 16;
+  CHECK(chosen<KvAppendOp>(d) == "kv_append_bf16_hd128_paged_sm80");
+}
+
+TEST_CASE("forced SKUs: chosen when they fit, an error (never a fallback) when not") {
+  if (!compiled({"kv_append_bf16_hd128_sm80", "kv_append_bf16_hdany_sm80"})) return;
+  PlanPreference p;
+  p.force_sku = "kv_append_bf16_hdany_sm80";
+  CHECK(chosen<KvAppendOp>(kv_desc(Element::bf16, 128), p) == "kv_append_bf16_hdany_sm80");
+  p.force_sku = "kv_append_bf16_hd128_sm80";
+  const std::string r = chosen<KvAppendOp>(kv_desc(Element::bf16, 96), p);
+  CHECK(r.starts_with("error: "));
+  CHECK(contains(r, "kv_append_bf16_hd128_sm80: rejected: head dim 128, problem is 96"));
+  CHECK(contains(r, "kv_append_bf16_hdany_sm80: rejected: preference forces SKU kv_append_bf16_hd128_sm80"));
+  p.force_sku = "kv_append_bf16_hd4096_sm80";
+  CHECK(contains(chosen<KvAppendOp>(kv_desc(Element::bf16, 96), p), "not in this build's catalog"));
+}
+
+TEST_CASE("exclusions, backends and arch classes filter; no candidate lists every reason") {
+  if (!compiled({"kv_append_bf16_hd128_sm80", "kv_append_bf16_hdany_sm80"})) return;
+  PlanPreference p;
+  p.exclude_skus = {"kv_append_bf16_hd128_sm80"};
+  CHECK(chosen<KvAppendOp>(kv_desc(Element::bf16, 128), p) == "kv_append_bf16_hdany_sm80");
+  PlanPreference hopper_only;
+  hopper_only.allowed_arch_classes = {ArchClass::sm90a};
+  const std::string r = chosen<KvAppendOp>(kv_desc(Element::bf16, 128), hopper_only);
+  CHECK(contains(r, "no SKU implements kv_append bf16 head dim 128"));
+  CHECK(contains(r, "kv_append_bf16_hd128_sm80: rejected: arch class sm80 not allowed by preference"));
+  CHECK(contains(r, "kv_append_bf16_hdany_sm80: rejected: arch class sm80 not allowed by preference"));
+  CHECK(contains(r, "kv_append_f"));  // SKUs of other elements are listed too, with their reason
+  PlanPreference ref_only;
+  ref_only.allowed_backends = {Backend::reference};
+  CHECK(contains(chosen<KvAppendOp>(kv_desc(Element::bf16, 128), ref_only), "backend bespoke not allowed"));
+}
+
+TEST_CASE("targets: old GPUs and missing machine code are rejected with the reason") {
+  if (!compiled({"kv_append_bf16_hd128_sm80"})) return;
+  CHECK(contains(chosen<KvAppendOp>(kv_desc(Element::bf16, 128), {}, Target::named(75)),
+                 "needs compute capability >= 8.0, target is 7.5"));
+  CHECK(contains(chosen<KvAppendOp>(kv_desc(Element::bf16, 128), {}, Target::named(120)),
+                 "binary has no code for sm_120"));
+}
+
+TEST_CASE("attn_fwd: flash when it fits, reference otherwise, most precise picks f64") {
+  if (!compiled({"attn_fwd_bf16_hd128_causal_sm80", "attn_fwd_bf16_hdany_causal_sm80_ref_f32acc",
+                 "attn_fwd_bf16_hdany_causal_sm80_ref_f64acc", "attn_fwd_bf16_hdany_sm80_ref_f32acc"}))
+    return;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 128, true)) == "attn_fwd_bf16_hd128_causal_sm80");
+  PlanPreference precise;
+  precise.objective = Objective::most_precise;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 128, true), precise) ==
+        "attn_fwd_bf16_hdany_causal_sm80_ref_f64acc");
+  PlanPreference f64acc;
+  f64acc.min_accumulator = Element::f64;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 128, true), f64acc) ==
+        "attn_fwd_bf16_hdany_causal_sm80_ref_f64acc");
+  PlanPreference f32math;
+  f32math.min_math_precision = MathPrecision::f32;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 128, true), f32math) ==
+        "attn_fwd_bf16_hdany_causal_sm80_ref_f32acc");
+  // Head dim 72 has no flash SKU: the reference serves it, and explain says why.
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 72, false)) == "attn_fwd_bf16_hdany_sm80_ref_f32acc");
+  const auto ex = AttnFwdPlan::explain(attn_desc(Element::bf16, 72, false), {}, kTarget);
+  REQUIRE(ex.ok());
+  CHECK(contains(ex->to_text(), "attn_fwd_bf16_hd128_sm80: rejected: head dim 128, problem is 72"));
+  CHECK(contains(ex->to_text(), "attn_fwd_bf16_hd128_causal_sm80: rejected: head dim 128, problem is 72"));
+  // Dqk != Dv: only the reference.
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::bf16, 64, true, 128)) == "attn_fwd_bf16_hdany_causal_sm80_ref_f32acc");
+  // Causal and non-causal never mix.
+  CHECK(contains(ex->to_text(), "attn_fwd_bf16_hdany_causal_sm80_ref_f32acc: rejected: variant causal, problem is none"));
+}
+
+TEST_CASE("attn_fwd: f32 and f64 problems run on the reference") {
+  if (!compiled({"attn_fwd_f32_hdany_sm80_ref_f32acc", "attn_fwd_f32_hdany_sm80_ref_f64acc"})) return;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::f32, 128, false)) == "attn_fwd_f32_hdany_sm80_ref_f32acc");
+  PlanPreference precise;
+  precise.objective = Objective::most_precise;
+  CHECK(chosen<AttnFwdOp>(attn_desc(Element::f32, 128, false), precise) == "attn_fwd_f32_hdany_sm80_ref_f64acc");
+}
+
+TEST_CASE("decode: adaptive split when fastest, fixed split when batch invariance is required") {
+  if (!compiled({"attn_decode_bf16_hd128_sm80", "attn_decode_bf16_hd128_fixedsplit_sm80",
+                 "attn_decode_bf16_hd128_paged_sm80"}))
+    return;
+  CHECK(chosen<DecodeOp>(decode_desc(16, 8192)) == "attn_decode_bf16_hd128_sm80");
+  PlanPreference inv;
+  inv.require_batch_invariant = true;
+  CHECK(chosen<DecodeOp>(decode_desc(16, 8192), inv) == "attn_decode_bf16_hd128_fixedsplit_sm80");
+  const auto ex = DecodePlan::explain(decode_desc(16, 8192), inv, kTarget);
+  REQUIRE(ex.ok());
+  CHECK(contains(ex->to_text(), "attn_decode_bf16_hd128_sm80: rejected: not batch invariant (required)"));
+  CHECK(chosen<DecodeOp>(decode_desc(4, 4096, true)) == "attn_decode_bf16_hd128_paged_sm80");
+}
+
+TEST_CASE("decode: the workspace limit is honoured") {
+  if (!compiled({"attn_decode_bf16_hd128_sm80"})) return;
+  auto plan = DecodePlan::select(decode_desc(1, 32768), {}, kTarget);
+  REQUIRE(plan.ok());
+  const std::size_t need = plan->workspace_size();
+  CHECK(need > 0);  // one long sequence is split across the GPU
+  PlanPreference p;
+  p.max_workspace_bytes = need - 1;
+  p.exclude_skus = {"attn_decode_bf16_hd128_fixedsplit_sm80"};
+  const std::string r = chosen<DecodeOp>(decode_desc(1, 32768), p);
+  CHECK(contains(r, "workspace bytes, preference allows " + std::to_string(need - 1)));
+  p.max_workspace_bytes = need;
+  CHECK(chosen<DecodeOp>(decode_desc(1, 32768), p) == "attn_decode_bf16_hd128_sm80");
+}
+
+TEST_CASE("rope: the style is part of the problem") {
+  if (!compiled({"rope_bf16_hd128_neox_sm80", "rope_bf16_hd128_gptj_sm80"})) return;
+  RopeDesc d{Element::bf16, 1, 64, 32, 8, 128};
+  CHECK(chosen<RopeOp>(d) == "rope_bf16_hd128_neox_sm80");
+  d.rope.style = RopeStyle::gptj;
+  CHECK(chosen<RopeOp>(d) == "rope_bf16_hd128_gptj_sm80");
+}
+
+TEST_CASE("rope_kv_append: paged and contiguous variants") {
+  if (!compiled({"rope_kv_append_bf16_hd128_neox_sm80", "rope_kv_append_bf16_hd128_neox_paged_sm80"})) return;
+  RopeKvAppendDesc d{kv_desc(Element::bf16, 128), 32, {}};
+  CHECK(chosen<RopeKvAppendOp>(d) == "rope_kv_append_bf16_hd128_neox_sm80");
+  d.append.paged = true;
+  d.append.page_size = 64;
+  d.append.num_pages = 64;
+  d.append.max_pages_per_seq = 16;
+  CHECK(chosen<RopeKvAppendOp>(d) == "rope_kv_append_bf16_hd128_neox_paged_sm80");
+}
+
+TEST_CASE("select makes no heap allocation once warm") {
+  if (!compiled({"kv_append_bf16_hd128_sm80"})) return;
+  const KvAppendDesc d = kv_desc(Element::bf16, 128);
+  const PlanPreference p;
+  REQUIRE(KvAppendPlan::select(d, p, kTarget).ok());  // warm-up
+  g_allocs = 0;
+  g_count_allocs = true;
+  bool ok = true;
+  for (int i = 0; i < 100; ++i) ok = ok && KvAppendPlan::select(d, p, kTarget).ok();
+  g_count_allocs = false;
+  CHECK(ok);
+  CHECK(g_allocs.load() == 0);
+}
+
+TEST_CASE("selection is thread-safe and gives every thread the same answer") {
+  const auto all = Catalog::all();
+  REQUIRE(!all.empty());
+  const KernelSku& target_sku = all[0];
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        SkuFilter f;
+        f.op = target_sku.op;
+        if (Catalog::query(f).empty() || Catalog::find(target_sku.name) != &target_sku) ++mismatches;
+        const std::string a = chosen<KvAppendOp>(kv_desc(Element::bf16, 128));
+        const std::string b = chosen<KvAppendOp>(kv_desc(Element::bf16, 128));
+        if (a != b) ++mismatches;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(mismatches.load() == 0);
+}

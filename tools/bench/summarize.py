@@ -1,0 +1,69 @@
+"""Reads BENCH lines from files (or stdin) and prints one table per bench:
+each config, each implementation's time and rate, and the ratio of the best
+baracuda SKU to every peer measured in the same run (> 1: baracuda faster).
+
+    python3 tools/bench/summarize.py LOG [LOG ...] [--markdown]
+"""
+import collections
+import json
+import sys
+
+PEER_PREFIXES = ("torch", "cuda")
+
+
+def load(paths):
+    rows = []
+    streams = [open(p) for p in paths] if paths else [sys.stdin]
+    for stream in streams:
+        for line in stream:
+            if line.startswith("BENCH "):
+                try:
+                    rows.append(json.loads(line[6:]))
+                except json.JSONDecodeError:
+                    pass
+    return rows
+
+
+def rate(row):
+    for key, unit in (("tflops", "TFLOP/s"), ("gbps", "GB/s")):
+        if key in row:
+            return row[key], unit
+    return None, ""
+
+
+def main(argv):
+    markdown = "--markdown" in argv
+    rows = load([a for a in argv if not a.startswith("--")])
+    by_bench = collections.OrderedDict()
+    for r in rows:
+        by_bench.setdefault(r["bench"], collections.OrderedDict()).setdefault(r["config"], []).append(r)
+    for bench, configs in by_bench.items():
+        print(f"\n## {bench}\n" if markdown else f"\n=== {bench}")
+        if markdown:
+            print("| config | best baracuda SKU | time (us) | rate | peers (rate; ratio) |\n|---|---|---|---|---|")
+        for config, items in configs.items():
+            ours = [r for r in items if not r["impl"].startswith(PEER_PREFIXES)]
+            peers = [r for r in items if r["impl"].startswith(PEER_PREFIXES)]
+            best = min(ours, key=lambda r: r["median_us"]) if ours else None
+            peer_text = []
+            for p in peers:
+                value, unit = rate(p)
+                ratio = p["median_us"] / best["median_us"] if best and best["median_us"] > 0 else float("nan")
+                peer_text.append(f"{p['impl']} {value:.0f} {unit} ({p['median_us']:.1f} us; x{ratio:.2f})"
+                                 if value is not None else f"{p['impl']} {p['median_us']:.1f} us (x{ratio:.2f})")
+            if best:
+                value, unit = rate(best)
+                extra = f" frac_copy={best['frac_copy']:.2f}" if "frac_copy" in best else ""
+                head = (f"{best['impl']} | {best['median_us']:.1f} | "
+                        f"{value:.0f} {unit}{extra}" if value is not None else f"{best['impl']} | {best['median_us']:.1f} | ")
+            else:
+                head = "- | - | -"
+            if markdown:
+                print(f"| {config} | {head} | {'; '.join(peer_text)} |")
+            else:
+                print(f"{config:44s} {head.replace(' | ', '  ')}  ||  {'; '.join(peer_text)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

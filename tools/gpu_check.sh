@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The GPU check: on a machine with an NVIDIA GPU (H100 for the committed
+# figures), build the full catalog, run the GPU test suites, a
+# compute-sanitizer sample, the benchmarks beside their PyTorch peers, and
+# print a short table last.
+#   tools/gpu_check.sh [tests|bench|all]      (default: all)
+# Environment: BUILD_DIR (build-gpu), GPU_ARCHS (90: sm80-class code compiled
+# for sm_90 runs on the H100 beside the sm90a class), OUT (a folder for logs;
+# default build-gpu/logs), MESON_ARGS (extra SKU filters), QUICK=1 (short bench).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+build="${BUILD_DIR:-build-gpu}"
+archs="${GPU_ARCHS:-90}"
+out="${OUT:-$build/logs}"
+mkdir -p "$out"
+export PATH="/usr/local/cuda/bin:$PATH"
+
+echo "== machine"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader || exit 1
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')"
+nvcc --version | tail -2 | head -1
+python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version())" 2>/dev/null
+
+echo "== build (gpu_archs=$archs)"
+if [ ! -d "$build" ]; then
+  # shellcheck disable=SC2086
+  meson setup "$build" -Dgpu_archs="$archs" ${MESON_ARGS:-} >"$out/setup.log" 2>&1 || { cat "$out/setup.log"; exit 1; }
+fi
+start=$(date +%s)
+meson compile -C "$build" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log"; exit 1; }
+echo "built in $(( $(date +%s) - start )) s"
+"$build/tools/baracuda-catalog" list | tail -1
+
+status=0
+if [ "$what" = all ] || [ "$what" = tests ]; then
+  echo "== GPU tests"
+  "$build/tests/gpu-tests" --duration=true >"$out/gpu-tests.log" 2>&1
+  rc=$?; status=$(( status | rc ))
+  grep -E "ERROR|FATAL|test cases|assertions" "$out/gpu-tests.log" | tail -40
+  echo "== host tests"
+  "$build/tests/host-tests" >"$out/host-tests.log" 2>&1; rc=$?; status=$(( status | rc ))
+  tail -3 "$out/host-tests.log"
+  echo "== compute-sanitizer (memcheck on a sample of SKUs, racecheck on attention)"
+  compute-sanitizer --tool memcheck --error-exitcode 1 "$build/tests/gpu-tests" \
+      -tc='kv_append: every*,rope*,decode*,attn_decode*' -sc='*bf16_hd128*,*f32_hdany*' >"$out/memcheck.log" 2>&1
+  rc=$?; status=$(( status | rc )); echo "memcheck rc=$rc: $(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1)"
+  compute-sanitizer --tool racecheck --error-exitcode 1 "$build/tests/gpu-tests" \
+      -tc='attn_fwd*' -sc='*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc' >"$out/racecheck.log" 2>&1
+  rc=$?; status=$(( status | rc )); echo "racecheck rc=$rc: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out/racecheck.log" | tail -1)"
+fi
+
+if [ "$what" = all ] || [ "$what" = bench ]; then
+  echo "== benchmarks (baracuda beside its peers, same card, same run)"
+  : >"$out/bench.log"
+  for b in kv_append attn_fwd attn_decode rope; do
+    exe="$build/tools/bench-${b//_/-}"
+    [ -x "$exe" ] && "$exe" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
+    PYTHONUNBUFFERED=1 python3 "tools/bench/peer_$b.py" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
+  done
+  python3 tools/bench/summarize.py "$out/bench.log" --markdown >"$out/bench.md"
+  python3 tools/bench/summarize.py "$out/bench.log"
+fi
+echo "== gpu_check status: $status (0 = every suite passed)"
+exit $status

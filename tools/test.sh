@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up, builds the representative SKU subset, and runs every test suite
+# (host suites; GPU suites run where a GPU exists, else report "skipped: no GPU").
+# BUILD_DIR and MESON_ARGS override the defaults (the full catalog: MESON_ARGS=" ").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/cuda/bin:$PATH"
+tools/setup.sh
+
+build="${BUILD_DIR:-build-test}"
+# The subset: every op, bf16 and f32, head dim 128 and the generic kernels,
+# machine code for sm_80 only (nvcc time on small machines).
+args="${MESON_ARGS:--Delements=bf16,f32 -Dhead_dims=128,any -Dgpu_archs=80}"
+if [ -d "$build" ]; then
+  # shellcheck disable=SC2086
+  meson setup --reconfigure "$build" $args >/dev/null
+else
+  # shellcheck disable=SC2086
+  meson setup "$build" $args
+fi
+meson compile -C "$build"
+set +e
+meson test -C "$build" --print-errorlogs
+rc=$?
+set -e
+python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+results = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+passed = sum(r["result"] == "OK" for r in results)
+skipped = sum(r["result"] == "SKIP" for r in results)
+print(f"tests: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
+PY
+exit $rc
