@@ -12,21 +12,33 @@
 // the kernel keeps kDecodeCtasPerSm = 2 CTAs resident per SM (about 100 KB of
 // shared memory each at head dim 128), so one wave is 2 * sm_count CTAs. For
 // each candidate split count s (its split size rounded up to the granule),
-// efficiency = waves / ceil(waves) with waves = batch * heads_kv * s / slots;
-// the smallest s within 90% of the best efficiency wins (fewer splits: less
-// partial-output traffic and a cheaper combine). A split keeps at least
-// kDecodeMinKeysPerSplit = 256 keys (two 128-key tiles, 128 KB of K+V at
-// head dim 128): below that the pipeline prologue and the partial write
-// cost more than the parallelism gains. Once batch * heads_kv fills
-// kDecodeManyWaves = 4 waves, one split is used (tail under ~1/8).
-//   H100 (132 SMs), Hkv = 8: B=1 L=32768 -> 32 splits of 1024 keys (256 CTAs);
-//   B=16 L=8192 -> 2 splits (256 CTAs); B=64 L=4096 -> 1 split (512 CTAs).
+// efficiency = ctas / (waves * slots) with ctas = batch * heads_kv * s; the
+// smallest s within 95% of the best efficiency wins (fewer splits: less
+// partial-output traffic and a cheaper merge). A split keeps at least
+// kDecodeMinKeysPerSplit = 256 keys (128 KB of K+V at head dim 128): below
+// that the pipeline prologue and the partial write cost more than the
+// parallelism gains. Once batch * heads_kv fills kDecodeManyWaves = 4 waves,
+// one split is used (tail under ~1/8).
+// Measured (H100 SXM, 132 SMs, bf16 Hq=32 Hkv=8 D=128, one token, split
+// sweeps of the same kernel, us contiguous / paged page 16):
+//   B=1  L=32768: 16 splits 53.6/85.4, 29 (the 90% rule) 56.6/63.7,
+//                 32 (this rule, 256 CTAs) 54.7/60.5, 64 60.2/72.4
+//   B=2  L=16384: 15 55.4/62.2, 16 (this rule) 54.1/59.5, 32 57.6/68.1
+//   B=4  L=8192:  4 52.9/81.9, 8 (this rule) 53.7/59.5, 16 56.9/67.8
+//   B=8  L=2048:  1 34.4/78.4, 2 32.0/46.9, 4 (this rule) 32.4/36.9
+//   B=16 L=8192:  1 180.8/293.3, 2 (this rule) 184.8/192.3, 4 185.5/200.6
+//   B=32 L=32768, B=64 L=4096, B=128 L=2048: 1 split (this rule) fastest.
+// Paged caches need the second resident CTA (the block-table lookups add
+// latency per tile), hence counting waves at 2 CTAs per SM even where one
+// CTA per SM is a little faster on a contiguous cache.
 //
 // Fixed splits (kFixedSplit = true): every split holds kDecodeFixedSplitKeys
-// = 512 keys whatever the batch or the GPU, so a sample's reduction order, and
-// hence its bits, do not depend on the rest of the batch (batch invariance).
-// 512 keys (256 KB of K+V at head dim 128) keep a single sample of 4K keys at
-// 8 splits per KV head while the partial outputs stay under 1% of the bytes.
+// = 1024 keys whatever the batch or the GPU, so a sample's reduction order,
+// and hence its bits, do not depend on the rest of the batch (batch
+// invariance). Measured against 512 (same card and problems, us contiguous /
+// paged): B=1 L=32768 54.7/60.5 vs 60.0/72.3; B=16 L=8192 187.8/218.6 vs
+// 190.6/235.8; B=128 L=2048 363.2/416.0 vs 368.4/430.8; 512 wins only on
+// short single samples (B=1 L=4096: 22.6/45.7 vs 16.9/28.3).
 //
 // Workspace (only when num_splits > 1): partial outputs, f32
 // [B * Hq * Lq, num_splits, D], normalized per split, then partial
@@ -43,7 +55,7 @@ inline constexpr int kDecodeMaxQueryLen = 8;
 
 inline constexpr std::int64_t kDecodeSplitGranule = 128;
 inline constexpr std::int64_t kDecodeMinKeysPerSplit = 256;
-inline constexpr std::int64_t kDecodeFixedSplitKeys = 512;
+inline constexpr std::int64_t kDecodeFixedSplitKeys = 1024;
 inline constexpr int kDecodeMaxSplits = 256;
 inline constexpr int kDecodeCtasPerSm = 2;
 inline constexpr int kDecodeManyWaves = 4;
@@ -92,7 +104,7 @@ constexpr DecodeSplit decode_split(std::int64_t batch, std::int64_t heads_kv, st
   }
   for (std::int64_t s = 1; s <= limit; ++s) {
     const DecodeSplit c = split_into(max_keys, s);
-    if (wave_efficiency(rows * c.num_splits, slots) >= 0.9 * best) return c;
+    if (wave_efficiency(rows * c.num_splits, slots) >= 0.95 * best) return c;
   }
   return one;
 }

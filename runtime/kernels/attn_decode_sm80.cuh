@@ -1,0 +1,786 @@
+// Decode attention over the KV cache (flash-decoding: split-KV, paged or
+// contiguous cache, GQA), sm80 arch class (mma.sync + cp.async; runs on every
+// cc >= 8.0).
+//
+// Computes, for each sample b, query head h and new token i < q_len,
+//   O[b, h, i] = softmax_j(scale * q . k_j) V,   LSE = ln sum_j exp(scale * q . k_j)
+// over the cache positions j < seqlens[b] with j <= seqlens[b] - q_len + i
+// (ops/decode.hpp). Rows that see no key: O = 0, LSE = -inf.
+//
+// Work split. One CTA (4 warps) per (sample, KV head, split, row block): the
+// G = Hq / Hkv query heads x q_len tokens of one KV head form the M = G * q_len
+// rows of one mma.sync m16n8k16 problem (rows padded to 16), so each K/V byte
+// is read from memory once. Up to 64 rows (4 m16 tiles) per CTA; larger groups
+// take several row blocks (adjacent CTAs, their second K/V read hits L2).
+// Warps share the m16 tiles; the warps of one m16 tile take interleaved
+// 16-key sub-tiles, each with its own online-softmax state, merged at the end
+// in a fixed order. K/V stream through a 3-stage cp.async ring of 32 KB
+// stages (8192 / D keys), XOR-swizzled for conflict-free ldmatrix. Paged
+// caches look up each key row's page (block_table, prefetched one tile
+// ahead into registers); an entry outside [0, num_pages) is never read and
+// its keys are masked. Split count and size come from decode_split()
+// (baracuda/decode_tuning.hpp); with more than one split, partial O (f32,
+// normalized) and partial log2-sum-exp go to the workspace and a second
+// kernel merges them in split order (deterministic, no atomics). Everything
+// (splits, warp sub-tiles, merges) has a fixed order: results are bit-stable,
+// and with kFixedSplit batch invariant.
+//
+// Cost per call: bytes = 2 * B * Hkv * L * D * sizeof(T) of K+V (dominant;
+// L = keys actually present) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D
+// (tiny: the op is memory bound, the target is the copy bandwidth).
+//
+// Measured (H100 80GB HBM3 SXM, 132 SMs; device copy 3.02 TB/s read+write;
+// bf16, Hq=32 Hkv=8 D=128 Lq=1, all samples at length L; GB/s = K+V bytes /
+// median time; peers are torch 2.11 SDPA measured in the same run):
+//   v1: combine kernel with one load round trip per split (a dependent chain):
+//       B=1 L=32768 64.5 us = 2080 GB/s vs cuDNN 55.2 us; the merge cost
+//       ~0.5 us per split (64 splits: 85.6 us).
+//   v2 (this file): merge loads 16 partial rows (8 at D=256) before using
+//       them and is a programmatic dependent launch on cc >= 9.0; Q and the
+//       first block-table entries are loaded before the length. Contiguous,
+//       adaptive split (decode_tuning.hpp rule), vs torch_cudnn / torch_flash:
+//         B=1   L=32768  2454 GB/s  (cudnn 2446, 1.00x; flash 2160)
+//         B=16  L=8192   2904 GB/s  (cudnn 3021, 0.96x; flash 2901)
+//         B=64  L=4096   3032 GB/s  (cudnn 3038, 1.00x; flash 2684)
+//         B=128 L=2048   3013 GB/s  (cudnn 3020, 1.00x; flash 2640)
+//         B=32  L=32768  3109 GB/s  (cudnn 3113, 1.00x; flash 2754)
+//       Paged, page 16, shuffled block table: 2219 / 2792 / 2872 / 2762 /
+//       3027 GB/s (3% to 11% under contiguous). Fixed split (1024 keys):
+//       2454 / 2858 / 2970 / 2957 / 3044 GB/s contiguous.
+//   Stages: 2 and 3 within 2% of each other; 4 (one CTA per SM at D=128)
+//   lost 6% contiguous and 35% paged.
+//   Known limit: a paged CTA reads a tile's block-table entries only one
+//   iteration before it issues that tile's loads, so that lookup's latency
+//   bounds a lone CTA per SM to ~14 GB/s (B=16 L=8192 at one split: 293 us paged vs
+//   181 us contiguous); the split rule keeps two CTAs per SM for this reason.
+//   Next step: stream block-table entries into a shared-memory ring with
+//   cp.async, kStages - 1 tiles ahead of the K/V loads.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "baracuda/decode_tuning.hpp"
+#include "baracuda/ops/decode.hpp"
+#include "kernels/common.cuh"
+
+namespace baracuda::kernels {
+namespace decode_sm80 {
+
+inline constexpr int kThreads = 128;
+inline constexpr int kWarps = kThreads / 32;
+inline constexpr int kMaxRowsPerCta = 16 * kWarps;  // one m16 tile per warp at most
+// Positions are 32-bit inside the kernel; caches longer than this are rejected.
+inline constexpr std::int64_t kMaxKeys = std::int64_t{1} << 30;
+
+template <int kHeadDim, int kStagesArg = 3>
+struct Config {
+  static_assert(kHeadDim == 64 || kHeadDim == 128 || kHeadDim == 256, "head dim 64, 128 or 256");
+  static constexpr int kTileKeys = 8192 / kHeadDim;           // 16 KB of K and 16 KB of V per stage
+  static constexpr int kStages = kStagesArg;
+  static constexpr int kChunks = kHeadDim / 8;                 // 16-byte chunks per row
+  static constexpr int kRowsPerPass = kThreads / kChunks;
+  static constexpr int kPasses = kTileKeys / kRowsPerPass;     // rows each thread loads per tile
+  static constexpr int kSubTiles = kTileKeys / 16;             // 16-key mma sub-tiles per tile
+  static constexpr int kTileElems = kTileKeys * kHeadDim;
+  static constexpr bool kQInRegs = kHeadDim <= 128;            // D = 256 reloads Q fragments from smem
+  static constexpr int kScratchStride = kHeadDim + 8;          // f32 merge rows, padded against bank conflicts
+  static_assert(kPasses * kRowsPerPass == kTileKeys && kSubTiles * 16 == kTileKeys);
+  static_assert(kDecodeSplitGranule % kTileKeys == 0 && kDecodeFixedSplitKeys % kTileKeys == 0,
+                "a tile must never straddle two splits");
+  template <class T>
+  static constexpr std::size_t kv_bytes() { return std::size_t{2} * kStages * kTileElems * sizeof(T); }
+  static constexpr std::size_t scratch_bytes() {
+    return std::size_t{kWarps} * 16 * kScratchStride * sizeof(float) + 2 * kWarps * 16 * sizeof(float);
+  }
+};
+
+struct Params {
+  const void* q;        Strides3 q_strides;   // [B, Hq, Lq, D]
+  const void* k;        Strides3 k_strides;   // [B, Hkv, L_max, D] | paged [P, Hkv, page, D]
+  const void* v;        Strides3 v_strides;   // same shape as k
+  const void* seqlens;                        // [B], i32 or i64
+  const std::int32_t* block_table;            // [B, max_pages_per_seq], paged only
+  std::int64_t block_table_stride;
+  void* o;              Strides3 o_strides;   // [B, Hq, Lq, D]
+  float* lse;                                 // [B, Hq, Lq] (may be null: not written)
+  float* part_o;                              // [B * Hq * Lq, splits, D], splits > 1 only
+  float* part_lse;                            // [B * Hq * Lq, splits] (log2 domain)
+  std::int64_t num_pages;
+  std::int64_t batch;
+  int seqlen_i64;
+  int heads_q, heads_kv, group, q_len;
+  int rows;                                   // group * q_len
+  int row_blocks;                             // ceil(rows / kMaxRowsPerCta)
+  int max_keys;                               // clamp of seqlens
+  int page_size;
+  int num_splits, keys_per_split;
+  float scale_log2;                           // scale * log2(e)
+};
+
+// ------------------------------------------------------------ primitives ----
+__device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
+  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// 16-byte async copy; with `pred` false nothing is read and the 16 bytes are zero-filled.
+__device__ __forceinline__ void cp_async_16(std::uint32_t dst, const void* src, bool pred) {
+  const int n = pred ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(n) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int kPending>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+}
+
+__device__ __forceinline__ void ldsm_x4(std::uint32_t (&r)[4], std::uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_trans(std::uint32_t (&r)[4], std::uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// D (f32, 16x8) += A (16x16, row) * B (16x8, col).
+template <class T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
+                                          std::uint32_t b1) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  } else {
+    static_assert(std::is_same_v<T, __half>, "decode elements are f16 and bf16");
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+}
+
+// Two floats rounded to T, packed low-first into one 32-bit register.
+template <class T>
+__device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<std::uint32_t*>(&v);
+  } else {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<std::uint32_t*>(&v);
+  }
+}
+
+__device__ __forceinline__ float fast_exp2(float x) {  // exp2(-inf) = 0
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+constexpr float kNegInf = -__builtin_huge_valf();
+constexpr float kLn2 = 0.693147180559945309f;
+
+// Element offset (in units of 16 bytes) of chunk `c` of row `r` in a swizzled
+// [rows, kChunks] tile: chunk c of row r lands in column c ^ (r % 8).
+template <int kChunks>
+__device__ __forceinline__ int swizzle(int r, int c) {
+  return r * kChunks + (c ^ (r & 7));
+}
+
+// Stores columns [col, col + 4) of output row `row` (of G * q_len, in this KV
+// head), and its LSE when col == 0: final O in T and LSE in natural log, or,
+// with several splits, this split's f32 partial O and log2-sum-exp.
+template <class T, int kHeadDim>
+__device__ __forceinline__ void store_out4(const Params& p, std::int64_t b, int hkv, int split, int row, int col,
+                                           float4 val, float lse2) {
+  const int g = row / p.q_len;
+  const int i = row - g * p.q_len;
+  const int h = hkv * p.group + g;
+  const std::int64_t prow = (b * p.heads_q + h) * p.q_len + i;
+  if (p.num_splits > 1) {
+    float* dst = p.part_o + (prow * p.num_splits + split) * kHeadDim + col;
+    *reinterpret_cast<float4*>(dst) = val;
+    if (col == 0) p.part_lse[prow * p.num_splits + split] = lse2;
+  } else {
+    T* dst = static_cast<T*>(p.o) + b * p.o_strides.batch + h * p.o_strides.head + i * p.o_strides.pos + col;
+    uint2 packed;
+    packed.x = pack2<T>(val.x, val.y);
+    packed.y = pack2<T>(val.z, val.w);
+    *reinterpret_cast<uint2*>(dst) = packed;
+    if (col == 0 && p.lse != nullptr) p.lse[prow] = lse2 == kNegInf ? kNegInf : lse2 * kLn2;
+  }
+}
+
+// ----------------------------------------------------------- main kernel ----
+template <class T, int kHeadDim, bool kPaged, int kStages>
+__global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p) {
+  using C = Config<kHeadDim, kStages>;
+  constexpr int N = C::kTileKeys;
+  constexpr int kChunks = C::kChunks;
+  extern __shared__ __align__(128) unsigned char smem[];
+  T* s_k = reinterpret_cast<T*>(smem);                         // [stages][N][D] swizzled
+  T* s_v = s_k + kStages * C::kTileElems;                      // [stages][N][D] swizzled
+  T* s_q = s_v + kStages * C::kTileElems;                      // [row tiles * 16][D] swizzled
+
+  const int tid = threadIdx.x;
+  const int warp = tid >> 5;
+  const int lane = tid & 31;
+
+  // blockIdx.x = ((b * Hkv + hkv) * splits + split) * row_blocks + rb
+  std::int64_t bid = blockIdx.x;
+  const int rb = static_cast<int>(bid % p.row_blocks);
+  bid /= p.row_blocks;
+  const int split = static_cast<int>(bid % p.num_splits);
+  bid /= p.num_splits;
+  const int hkv = static_cast<int>(bid % p.heads_kv);
+  const std::int64_t b = bid / p.heads_kv;
+
+  const int row0 = rb * kMaxRowsPerCta;
+  const int rows = min(kMaxRowsPerCta, p.rows - row0);
+  const int mtiles = (rows + 15) >> 4;
+  const int mtc = mtiles == 1 ? 1 : (mtiles == 2 ? 2 : 4);  // m16 tiles in smem (power of two)
+  const int wk_count = kWarps / mtc;                         // warps sharing one m16 tile
+  const int mt = warp % mtc;
+  const int wk = warp / mtc;
+  const bool warp_has_rows = mt < mtiles;
+  unsigned char* s_valid = reinterpret_cast<unsigned char*>(s_q + mtc * 16 * kHeadDim);  // [stages][N], paged
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  // The split merge (a programmatic dependent launch) may start its launch
+  // now; it waits for this grid's completion before reading anything.
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+
+  // Loads that do not depend on the sample's length go first, so their
+  // latency overlaps the length read: Q rows (zero-padded to mtc * 16, the
+  // first cp.async group) and, paged, the block-table entries of the
+  // prologue tiles.
+  {
+    const T* q = static_cast<const T*>(p.q);
+    for (int idx = tid; idx < mtc * 16 * kChunks; idx += kThreads) {
+      const int r = idx / kChunks;
+      const int c = idx - r * kChunks;
+      const bool ok = r < rows;
+      const T* src = q;
+      if (ok) {
+        const int row = row0 + r;
+        const int g = row / p.q_len;
+        const int i = row - g * p.q_len;
+        const int h = hkv * p.group + g;
+        src = q + b * p.q_strides.batch + h * p.q_strides.head + i * p.q_strides.pos + c * 8;
+      }
+      cp_async_16(smem_addr(s_q + swizzle<kChunks>(r, c) * 8), src, ok);
+    }
+  }
+
+  const int kv_begin = split * p.keys_per_split;
+  const int split_end = min(kv_begin + p.keys_per_split, p.max_keys);
+
+  // ---- K/V tile loads: thread owns chunk `ld_c` of rows ld_r0 + pass * kRowsPerPass.
+  const int ld_c = tid % kChunks;
+  const int ld_r0 = tid / kChunks;
+  const T* k_base = static_cast<const T*>(p.k);
+  const T* v_base = static_cast<const T*>(p.v);
+  const std::int64_t k_head_off = hkv * p.k_strides.head + ld_c * 8;
+  const std::int64_t v_head_off = hkv * p.v_strides.head + ld_c * 8;
+  [[maybe_unused]] const std::int32_t* bt_row = kPaged ? p.block_table + b * p.block_table_stride : nullptr;
+
+  // Paged: page and in-page position of this thread's rows of tile t (page
+  // -1: past the split). Slots stay below max_pages_per_seq: j < max_keys.
+  auto fetch_pages = [&](int t, int (&id)[C::kPasses], int (&pos)[C::kPasses]) {
+    if constexpr (kPaged) {
+#pragma unroll
+      for (int ps = 0; ps < C::kPasses; ++ps) {
+        const int j = kv_begin + t * N + ld_r0 + ps * C::kRowsPerPass;
+        id[ps] = -1;
+        pos[ps] = 0;
+        if (j < split_end) {
+          const int slot = j / p.page_size;
+          pos[ps] = j - slot * p.page_size;
+          id[ps] = __ldg(bt_row + slot);
+        }
+      }
+    }
+  };
+  [[maybe_unused]] int page_id[C::kPasses];   // the next tile to issue in the main loop
+  [[maybe_unused]] int page_pos[C::kPasses];
+  [[maybe_unused]] int pro_id[kStages - 1][C::kPasses];
+  [[maybe_unused]] int pro_pos[kStages - 1][C::kPasses];
+  if constexpr (kPaged) {
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) fetch_pages(s, pro_id[s], pro_pos[s]);
+    fetch_pages(kStages - 1, page_id, page_pos);
+  }
+
+  std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
+                                       : static_cast<const std::int32_t*>(p.seqlens)[b];
+  seqlen64 = seqlen64 < 0 ? 0 : (seqlen64 > p.max_keys ? p.max_keys : seqlen64);
+  const int seqlen = static_cast<int>(seqlen64);
+  const int kv_end = min(split_end, seqlen);
+  const int n_tiles = kv_end > kv_begin ? (kv_end - kv_begin + N - 1) / N : 0;
+
+  if (n_tiles == 0) {  // nothing to read: an empty partial, or O = 0 / LSE = -inf
+    cp_async_wait<0>();
+    for (int idx = tid; idx < rows * (kHeadDim / 4); idx += kThreads) {
+      const int r = idx / (kHeadDim / 4);
+      const int col = (idx - r * (kHeadDim / 4)) * 4;
+      if (p.num_splits > 1 && col != 0) continue;
+      store_out4<T, kHeadDim>(p, b, hkv, split, row0 + r, col, make_float4(0.f, 0.f, 0.f, 0.f), kNegInf);
+    }
+    return;
+  }
+
+  auto issue_tile = [&](int t, int stage, const int (&id)[C::kPasses], const int (&pos)[C::kPasses]) {
+    T* sk = s_k + stage * C::kTileElems;
+    T* sv = s_v + stage * C::kTileElems;
+#pragma unroll
+    for (int ps = 0; ps < C::kPasses; ++ps) {
+      const int r = ld_r0 + ps * C::kRowsPerPass;
+      const int j = kv_begin + t * N + r;
+      bool ok;
+      std::int64_t k_off, v_off;
+      if constexpr (kPaged) {
+        const int page = id[ps];
+        ok = j < kv_end && page >= 0 && page < p.num_pages;
+        k_off = static_cast<std::int64_t>(page) * p.k_strides.batch + pos[ps] * p.k_strides.pos + k_head_off;
+        v_off = static_cast<std::int64_t>(page) * p.v_strides.batch + pos[ps] * p.v_strides.pos + v_head_off;
+        if (ld_c == 0) s_valid[stage * N + r] = ok ? 1 : 0;
+      } else {
+        ok = j < kv_end;
+        k_off = b * p.k_strides.batch + static_cast<std::int64_t>(j) * p.k_strides.pos + k_head_off;
+        v_off = b * p.v_strides.batch + static_cast<std::int64_t>(j) * p.v_strides.pos + v_head_off;
+      }
+      const int dst = swizzle<kChunks>(r, ld_c) * 8;
+      cp_async_16(smem_addr(sk + dst), ok ? k_base + k_off : k_base, ok);
+      cp_async_16(smem_addr(sv + dst), ok ? v_base + v_off : v_base, ok);
+    }
+  };
+
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < n_tiles) issue_tile(s, s, pro_id[s], pro_pos[s]);
+    cp_async_commit();
+  }
+
+  // ---- per-warp state: rows g and g + 8 of m16 tile `mt`.
+  const int g = lane >> 2;
+  const int tq = lane & 3;
+  float o_acc[kHeadDim / 8][4];
+#pragma unroll
+  for (int n = 0; n < kHeadDim / 8; ++n) o_acc[n][0] = o_acc[n][1] = o_acc[n][2] = o_acc[n][3] = 0.f;
+  float m_run[2] = {kNegInf, kNegInf};
+  float l_run[2] = {0.f, 0.f};
+  // Last visible key of each of this thread's two rows (causal among the new tokens).
+  int key_limit[2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const int row = row0 + mt * 16 + g + 8 * hh;
+    key_limit[hh] = seqlen - p.q_len + row % p.q_len;
+  }
+  const int strict_limit = seqlen - p.q_len;  // the smallest key_limit over all rows
+  [[maybe_unused]] std::uint32_t q_frag[C::kQInRegs ? kHeadDim / 16 : 1][4];
+
+  // ldmatrix lane roles (see the m16n8k16 fragment layouts).
+  const int mi = lane >> 3;
+  const int q_row = mt * 16 + (mi & 1) * 8 + (lane & 7);
+  const int q_chunk = mi >> 1;
+  const int k_row = (mi >> 1) * 8 + (lane & 7);
+  const int k_chunk = mi & 1;
+  const int v_row = (mi & 1) * 8 + (lane & 7);
+  const int v_chunk = mi >> 1;
+
+  for (int t = 0; t < n_tiles; ++t) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();
+    {
+      const int tn = t + kStages - 1;
+      if (tn < n_tiles) {
+        issue_tile(tn, tn % kStages, page_id, page_pos);
+        fetch_pages(tn + 1, page_id, page_pos);
+      }
+      cp_async_commit();
+    }
+    if constexpr (C::kQInRegs) {
+      if (t == 0) {
+#pragma unroll
+        for (int kk = 0; kk < kHeadDim / 16; ++kk)
+          ldsm_x4(q_frag[kk], smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8));
+      }
+    }
+    if (!warp_has_rows) continue;
+
+    const int stage = t % kStages;
+    const T* sk = s_k + stage * C::kTileElems;
+    const T* sv = s_v + stage * C::kTileElems;
+#pragma unroll
+    for (int sc = 0; sc < C::kSubTiles; ++sc) {
+      if ((t * C::kSubTiles + sc) % wk_count != wk) continue;
+      const int key0 = kv_begin + t * N + sc * 16;
+      if (key0 >= kv_end) continue;
+
+      // S = Q K^T for 16 rows x 16 keys.
+      float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+      for (int kk = 0; kk < kHeadDim / 16; ++kk) {
+        std::uint32_t kb[4];
+        ldsm_x4(kb, smem_addr(sk + swizzle<kChunks>(sc * 16 + k_row, 2 * kk + k_chunk) * 8));
+        if constexpr (C::kQInRegs) {
+          mma_16816<T>(s[0], q_frag[kk], kb[0], kb[1]);
+          mma_16816<T>(s[1], q_frag[kk], kb[2], kb[3]);
+        } else {
+          std::uint32_t qa[4];
+          ldsm_x4(qa, smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8));
+          mma_16816<T>(s[0], qa, kb[0], kb[1]);
+          mma_16816<T>(s[1], qa, kb[2], kb[3]);
+        }
+      }
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s[n][e] *= p.scale_log2;
+
+      // Mask keys past a row's causal limit (and keys of skipped pages).
+      if (kPaged || key0 + 15 > strict_limit) {
+#pragma unroll
+        for (int n = 0; n < 2; ++n)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int col = sc * 16 + n * 8 + 2 * tq + (e & 1);
+            bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
+            if constexpr (kPaged) visible = visible && s_valid[stage * N + col] != 0;
+            if (!visible) s[n][e] = kNegInf;
+          }
+      }
+
+      // Online softmax (base 2) on rows g (hh = 0) and g + 8 (hh = 1).
+      float alpha[2];
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        float mx = fmaxf(fmaxf(s[0][2 * hh], s[0][2 * hh + 1]), fmaxf(s[1][2 * hh], s[1][2 * hh + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float m_new = fmaxf(m_run[hh], mx);
+        const float m_use = m_new == kNegInf ? 0.f : m_new;
+        alpha[hh] = fast_exp2(m_run[hh] - m_use);
+        m_run[hh] = m_new;
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < 2; ++n) {
+          s[n][2 * hh] = fast_exp2(s[n][2 * hh] - m_use);
+          s[n][2 * hh + 1] = fast_exp2(s[n][2 * hh + 1] - m_use);
+          sum += s[n][2 * hh] + s[n][2 * hh + 1];
+        }
+        l_run[hh] = l_run[hh] * alpha[hh] + sum;
+      }
+#pragma unroll
+      for (int n = 0; n < kHeadDim / 8; ++n) {
+        o_acc[n][0] *= alpha[0];
+        o_acc[n][1] *= alpha[0];
+        o_acc[n][2] *= alpha[1];
+        o_acc[n][3] *= alpha[1];
+      }
+
+      // O += P V: P (16 x 16 keys) is the A operand straight from registers.
+      const std::uint32_t pa[4] = {pack2<T>(s[0][0], s[0][1]), pack2<T>(s[0][2], s[0][3]),
+                                   pack2<T>(s[1][0], s[1][1]), pack2<T>(s[1][2], s[1][3])};
+#pragma unroll
+      for (int np = 0; np < kHeadDim / 16; ++np) {
+        std::uint32_t vb[4];
+        ldsm_x4_trans(vb, smem_addr(sv + swizzle<kChunks>(sc * 16 + v_row, 2 * np + v_chunk) * 8));
+        mma_16816<T>(o_acc[2 * np], pa, vb[0], vb[1]);
+        mma_16816<T>(o_acc[2 * np + 1], pa, vb[2], vb[3]);
+      }
+    }
+  }
+
+  // ---- merge the warps of each m16 tile (fixed order), then store.
+  cp_async_wait<0>();
+  __syncthreads();  // every warp is done with the K/V ring: reuse it as f32 scratch
+  float* s_o = reinterpret_cast<float*>(smem);                               // [warps][16][D + 8]
+  float* s_m = s_o + kWarps * 16 * C::kScratchStride;                        // [warps][16]
+  float* s_l = s_m + kWarps * 16;                                            // [warps][16]
+  if (warp_has_rows) {
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 1);
+      l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 2);
+    }
+    float* dst = s_o + warp * 16 * C::kScratchStride;
+#pragma unroll
+    for (int n = 0; n < kHeadDim / 8; ++n) {
+      *reinterpret_cast<float2*>(dst + g * C::kScratchStride + n * 8 + 2 * tq) = make_float2(o_acc[n][0], o_acc[n][1]);
+      *reinterpret_cast<float2*>(dst + (g + 8) * C::kScratchStride + n * 8 + 2 * tq) =
+          make_float2(o_acc[n][2], o_acc[n][3]);
+    }
+    if (tq == 0) {
+      s_m[warp * 16 + g] = m_run[0];
+      s_m[warp * 16 + g + 8] = m_run[1];
+      s_l[warp * 16 + g] = l_run[0];
+      s_l[warp * 16 + g + 8] = l_run[1];
+    }
+  }
+  __syncthreads();
+
+  for (int idx = tid; idx < rows * (kHeadDim / 4); idx += kThreads) {
+    const int r = idx / (kHeadDim / 4);
+    const int col = (idx - r * (kHeadDim / 4)) * 4;
+    const int tile = r >> 4;
+    const int rr = r & 15;
+    float m_tot = kNegInf;
+    for (int w = 0; w < wk_count; ++w) m_tot = fmaxf(m_tot, s_m[(tile + w * mtc) * 16 + rr]);
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    float l_tot = 0.f;
+    if (m_tot != kNegInf) {
+      for (int w = 0; w < wk_count; ++w) {
+        const int src = (tile + w * mtc) * 16 + rr;
+        const float weight = fast_exp2(s_m[src] - m_tot);
+        l_tot += weight * s_l[src];
+        const float4 part = *reinterpret_cast<const float4*>(s_o + src * C::kScratchStride + col);
+        acc.x += weight * part.x;
+        acc.y += weight * part.y;
+        acc.z += weight * part.z;
+        acc.w += weight * part.w;
+      }
+    }
+    float lse2 = kNegInf;
+    if (l_tot > 0.f) {
+      const float inv = 1.f / l_tot;
+      acc.x *= inv;
+      acc.y *= inv;
+      acc.z *= inv;
+      acc.w *= inv;
+      lse2 = m_tot + __log2f(l_tot);
+    } else {
+      acc = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    store_out4<T, kHeadDim>(p, b, hkv, split, row0 + r, col, acc, lse2);
+  }
+}
+
+// -------------------------------------------------------- combine kernel ----
+// One warp per output row (b, h, i): merges the splits' partials in split
+// order. Lane l owns columns [l * kVec, l * kVec + kVec). Partial rows are
+// loaded kBatch at a time before any is used, so the loads overlap.
+template <class T, int kHeadDim>
+__global__ void __launch_bounds__(kThreads) attn_decode_combine_kernel(const Params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  // Launched as a programmatic dependent of the split kernel: wait for its
+  // completion (and the visibility of its writes) before reading partials.
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+  constexpr int kVec = kHeadDim / 32;
+  constexpr int kBatch = kVec <= 4 ? 16 : 8;
+  static_assert(kVec % 2 == 0 && 32 % kBatch == 0);
+  const int lane = threadIdx.x & 31;
+  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
+  if (row >= p.batch * p.heads_q * p.q_len) return;
+  const std::int64_t per_sample = static_cast<std::int64_t>(p.heads_q) * p.q_len;
+  const std::int64_t b = row / per_sample;
+  const int h = static_cast<int>((row - b * per_sample) / p.q_len);
+  const int i = static_cast<int>(row - b * per_sample - static_cast<std::int64_t>(h) * p.q_len);
+
+  const int S = p.num_splits;
+  const float* lse_row = p.part_lse + row * S;
+  float m = kNegInf;
+  for (int s0 = 0; s0 < S; s0 += 32) {
+    const float v = s0 + lane < S ? lse_row[s0 + lane] : kNegInf;
+    m = fmaxf(m, v);
+  }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
+
+  float acc[kVec];
+#pragma unroll
+  for (int e = 0; e < kVec; ++e) acc[e] = 0.f;
+  float l = 0.f;
+  if (m != kNegInf) {
+    const float* po = p.part_o + row * S * kHeadDim + lane * kVec;
+    for (int s0 = 0; s0 < S; s0 += 32) {
+      const float ls = s0 + lane < S ? lse_row[s0 + lane] : kNegInf;
+      const float w_lane = ls == kNegInf ? 0.f : fast_exp2(ls - m);  // 0: empty split
+      const int count = min(32, S - s0);
+      for (int j0 = 0; j0 < count; j0 += kBatch) {
+        float x[kBatch][kVec];
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) {
+#pragma unroll
+          for (int e = 0; e < kVec; ++e) x[u][e] = 0.f;
+          if (j0 + u < count) {
+            const float* src = po + static_cast<std::int64_t>(s0 + j0 + u) * kHeadDim;
+#pragma unroll
+            for (int e = 0; e < kVec; e += 2) {
+              const float2 v = *reinterpret_cast<const float2*>(src + e);
+              x[u][e] = v.x;
+              x[u][e + 1] = v.y;
+            }
+          }
+        }
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) {
+          const float w = __shfl_sync(0xffffffffu, w_lane, j0 + u);
+          // An empty split wrote no partial O: skip it (never multiply unwritten memory).
+          if (j0 + u < count && w != 0.f) {
+            l += w;
+#pragma unroll
+            for (int e = 0; e < kVec; ++e) acc[e] += w * x[u][e];
+          }
+        }
+      }
+    }
+  }
+  float lse = kNegInf;
+  if (l > 0.f) {
+    const float inv = 1.f / l;
+#pragma unroll
+    for (int e = 0; e < kVec; ++e) acc[e] *= inv;
+    lse = (m + __log2f(l)) * kLn2;
+  }
+  T* dst = static_cast<T*>(p.o) + b * p.o_strides.batch + static_cast<std::int64_t>(h) * p.o_strides.head +
+           static_cast<std::int64_t>(i) * p.o_strides.pos + lane * kVec;
+  std::uint32_t packed[kVec / 2];
+#pragma unroll
+  for (int e = 0; e < kVec; e += 2) packed[e / 2] = pack2<T>(acc[e], acc[e + 1]);
+  if constexpr (kVec == 2) {
+    *reinterpret_cast<std::uint32_t*>(dst) = packed[0];
+  } else if constexpr (kVec == 4) {
+    *reinterpret_cast<uint2*>(dst) = make_uint2(packed[0], packed[1]);
+  } else {
+    *reinterpret_cast<uint4*>(dst) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+  }
+  if (lane == 0 && p.lse != nullptr) p.lse[row] = lse;
+}
+
+}  // namespace decode_sm80
+
+// Launches the decode kernel (and the split merge) for one descriptor.
+// kStages is a tuning knob kept visible for experiments; SKUs use the default.
+template <class T, int kHeadDim, bool kPaged, int kStages>
+Status launch_attn_decode(const DecodeDesc& d, const DecodeArgs& a, const DecodeSplit& split, void* workspace,
+                          std::size_t workspace_bytes, cudaStream_t stream) {
+  using namespace decode_sm80;
+  using C = Config<kHeadDim, kStages>;
+  const std::int64_t max_keys = kPaged ? d.max_pages_per_seq * d.page_size : d.max_len;
+  if (max_keys > kMaxKeys)
+    return Status::error(StatusCode::not_supported,
+                         "max keys per sequence = " + std::to_string(max_keys) + ": the decode kernel supports up to " +
+                             std::to_string(kMaxKeys));
+  if (d.q_len < 1 || d.q_len > kDecodeMaxQueryLen)
+    return Status::invalid("q_len = " + std::to_string(d.q_len) + ": must be in [1, " +
+                           std::to_string(kDecodeMaxQueryLen) + "]");
+  if (d.heads_kv < 1 || d.heads_q % d.heads_kv != 0)
+    return Status::invalid("heads_q = " + std::to_string(d.heads_q) + ": must be a multiple of heads_kv = " +
+                           std::to_string(d.heads_kv));
+  if (kPaged && (d.page_size < 1 || d.page_size > 256))
+    return Status::invalid("page_size = " + std::to_string(d.page_size) + ": must be in [1, 256]");
+  const std::size_t need = decode_workspace_bytes(d.batch, d.heads_q, d.q_len, kHeadDim, split);
+  if (workspace_bytes < need || (need > 0 && workspace == nullptr))
+    return Status::error(StatusCode::workspace_too_small,
+                         "workspace = " + std::to_string(workspace_bytes) + " bytes: decode needs " +
+                             std::to_string(need));
+
+  Params p{};
+  p.q = a.q;
+  p.q_strides = a.q_strides;
+  p.k = a.k_cache;
+  p.k_strides = a.k_cache_strides;
+  p.v = a.v_cache;
+  p.v_strides = a.v_cache_strides;
+  p.seqlens = a.seqlens;
+  p.block_table = a.block_table;
+  p.block_table_stride = a.block_table_stride;
+  p.o = a.o;
+  p.o_strides = a.o_strides;
+  p.lse = a.lse;
+  p.part_o = need > 0 ? static_cast<float*>(workspace) : nullptr;
+  p.part_lse = need > 0 ? reinterpret_cast<float*>(static_cast<unsigned char*>(workspace) +
+                                                   decode_workspace_lse_offset(d.batch, d.heads_q, d.q_len,
+                                                                               kHeadDim, split))
+                        : nullptr;
+  p.num_pages = kPaged ? d.num_pages : 0;
+  p.batch = d.batch;
+  p.seqlen_i64 = d.seqlen_element == Element::i64 ? 1 : 0;
+  p.heads_q = static_cast<int>(d.heads_q);
+  p.heads_kv = static_cast<int>(d.heads_kv);
+  p.group = static_cast<int>(d.heads_q / d.heads_kv);
+  p.q_len = static_cast<int>(d.q_len);
+  p.rows = p.group * p.q_len;
+  p.row_blocks = (p.rows + kMaxRowsPerCta - 1) / kMaxRowsPerCta;
+  p.max_keys = static_cast<int>(max_keys);
+  p.page_size = kPaged ? static_cast<int>(d.page_size) : 1;
+  p.num_splits = split.num_splits;
+  p.keys_per_split = static_cast<int>(split.keys_per_split);
+  p.scale_log2 = effective_scale(d) * 1.4426950408889634f;
+
+  const std::int64_t ctas = d.batch * d.heads_kv * split.num_splits * p.row_blocks;
+  if (ctas > 0x7fffffff)
+    return Status::error(StatusCode::not_supported,
+                         "batch * heads_kv * splits = " + std::to_string(ctas) + ": exceeds the grid limit");
+  // Q tile rows: the largest power-of-two m16 tile count any row block uses.
+  const int first_block_rows = p.rows < kMaxRowsPerCta ? p.rows : kMaxRowsPerCta;
+  const int mtiles = (first_block_rows + 15) / 16;
+  const int mtc = mtiles == 1 ? 1 : (mtiles == 2 ? 2 : 4);
+  std::size_t smem = C::template kv_bytes<T>() + std::size_t{16} * mtc * kHeadDim * sizeof(T) +
+                     (kPaged ? std::size_t{kStages} * C::kTileKeys : 0);
+  if (smem < C::scratch_bytes()) smem = C::scratch_bytes();
+
+  auto kernel = attn_decode_kernel<T, kHeadDim, kPaged, kStages>;
+  if (Status st = set_smem_limit(kernel, smem, "attn_decode_kernel"); !st.ok()) return st;
+  kernel<<<static_cast<unsigned>(ctas), kThreads, smem, stream>>>(p);
+  if (Status st = check_launch("attn_decode_kernel"); !st.ok()) return st;
+  if (split.num_splits > 1) {
+    const std::int64_t rows_out = d.batch * d.heads_q * d.q_len;
+    const std::int64_t blocks = (rows_out + kWarps - 1) / kWarps;
+    if (blocks > 0x7fffffff)
+      return Status::error(StatusCode::not_supported,
+                           "batch * heads_q * q_len = " + std::to_string(rows_out) + ": exceeds the grid limit");
+    // A programmatic dependent launch on cc >= 9.0: the merge launches while
+    // the split kernel's last CTAs run, and waits in-kernel for its results.
+    int device = 0, cc_major = 0;
+    if (Status st = cuda_status(cudaGetDevice(&device), "cudaGetDevice"); !st.ok()) return st;
+    if (Status st = cuda_status(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device),
+                                "cudaDeviceGetAttribute");
+        !st.ok())
+      return st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3(static_cast<unsigned>(blocks));
+    cfg.blockDim = dim3(kThreads);
+    cfg.dynamicSmemBytes = 0;
+    cfg.stream = stream;
+    cfg.attrs = attr;
+    cfg.numAttrs = cc_major >= 9 ? 1 : 0;
+    if (Status st = cuda_status(cudaLaunchKernelEx(&cfg, attn_decode_combine_kernel<T, kHeadDim>, p),
+                                "attn_decode_combine_kernel");
+        !st.ok())
+      return st;
+    if (Status st = check_launch("attn_decode_combine_kernel"); !st.ok()) return st;
+  }
+  return Status::success();
+}
+
+// SKU entry: T in {__half, __nv_bfloat16}, kHeadDim in {64, 128, 256}.
+template <class T, int kHeadDim, bool kPaged, bool kFixedSplit>
+Status attn_decode_sm80(const LaunchContext& ctx) {
+  const auto& d = *static_cast<const DecodeDesc*>(ctx.desc);
+  const auto& a = *static_cast<const DecodeArgs*>(ctx.args);
+  if (d.head_dim != kHeadDim)
+    return Status::invalid("head_dim = " + std::to_string(d.head_dim) + ": this kernel is compiled for " +
+                           std::to_string(kHeadDim));
+  if (d.paged != kPaged)
+    return Status::invalid(std::string("paged = ") + (d.paged ? "true" : "false") + ": this kernel is compiled for " +
+                           (kPaged ? "a paged" : "a contiguous") + " cache");
+  const std::int64_t max_keys = kPaged ? d.max_pages_per_seq * d.page_size : d.max_len;
+  const DecodeSplit split = decode_split(d.batch, d.heads_kv, max_keys, ctx.sm_count, kFixedSplit);
+  return launch_attn_decode<T, kHeadDim, kPaged, decode_sm80::Config<kHeadDim>::kStages>(
+      d, a, split, ctx.workspace, ctx.workspace_bytes, ctx.stream);
+}
+
+}  // namespace baracuda::kernels

@@ -1,0 +1,539 @@
+// Rotary position embedding (RoPE), and RoPE fused with the KV-cache append.
+//
+// What it computes (ops/rope.hpp, ops/kv_append.hpp):
+//   rope():           Q[b,h,l] and K[b,h,l] rotated by positions[b,l], in place
+//                     (out == in) or out of place; dims past rotary_dim copied.
+//   rope_kv_append(): Q rotated as above; K_cache[slot(b, off[b]+l), h] =
+//                     rope(K_new[b,h,l]); V_cache[same slot, h] = V_new[b,h,l];
+//                     cells whose cache position is out of range are skipped
+//                     (kv_slot.cuh, shared with kv_append.cuh).
+//   Both styles: NeoX rotate-half pairs (x[i], x[i + r/2]) and GPT-J
+//   interleaved pairs (x[2i], x[2i+1]); partial rotary r <= head_dim.
+//
+// Angle accuracy (the choice that matters for long contexts):
+//   freq_i = position_scale * theta_base^(-2i/r) is computed in f64 and rounded
+//   once to the angle type (f32; f64 for f64 tensors), once per block into
+//   shared memory; angle = fl(fl(p) * freq_i) with one IEEE multiply; cos/sin
+//   by sincosf / sincos (full-range accurate, <= 2 ulp, Payne-Hanek reduction
+//   past |angle| = 105615), NOT __sincosf, which has no accurate range
+//   reduction and whose error grows with |angle|. So the only
+//   position-dependent error is the rounding of the angle itself,
+//   <= 1 ulp(|p| * freq): for |p| <= 2^17 that is inside the SKU bound
+//   2u + 2^17 * 4 u_f32. Compiling this file with --use_fast_math would turn
+//   sincosf into __sincosf, so it is rejected below.
+//   The rotation y0 = x0 c - x1 s, y1 = x1 c + x0 s is written with explicit
+//   _rn intrinsics (no contraction choices left to the compiler), in one
+//   device function used by both entries: rope() followed by a bit-exact KV
+//   append gives the same bits as rope_kv_append().
+//
+// Work mapping (specialized head dims, 16-byte vectors of kVec elements):
+//   a warp takes one (token, head chunk) item at a time (grid-stride over
+//   items, grid capped at 8 blocks per SM); inside the warp, groups of kGroup lanes each
+//   own one head row, and each lane owns kVec whole pairs of that row (NeoX:
+//   the vector at i and the vector at i + r/2; GPT-J: two vectors of adjacent
+//   pairs), so a lane's cos/sin are computed once per token and reused across
+//   every head the lane visits (Q, K and, fused, the V rows it copies).
+//   Rows are processed two at a time with all loads issued before any store.
+//   Generic head dims (and NeoX with r/2 not a multiple of kVec) use a scalar
+//   kernel: lanes over pairs, heads looped inside the lane.
+//
+// Bytes per call (the floor): rope(): (Hq + Hk) * B * L * D * sizeof(T) read
+//   and the same written (in place with partial rotary: only r/D of it), plus
+//   8 B * B * L positions. Fused: adds H * B * L * D * sizeof(T) read and
+//   written for V. FLOPs: 6 per rotated pair per head, plus one sincos per
+//   (token, pair, lane group) — negligible against the bytes.
+//
+// Measured (H100 80GB HBM3, 132 SMs, CUDA events, median of 50; bench_rope /
+// peer_rope.py in the same run; gbps counts bytes read + written):
+//   v1 (this version: warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
+//   rope, NeoX bf16, B=1 L=16384 H=32 D=128, in place:
+//     rope_bf16_hd128_neox_sm80  102.2 us  2626 GB/s  (0.91 of a d2d copy of
+//     the same bytes, 93.0 us / 2886 GB/s); torch.compile of the rotate-half
+//     formula 103.7 us / 2588 GB/s (1.01x); torch eager 870 us / 308 GB/s.
+//     Generic rope_bf16_hdany_neox_sm80 (scalar): 192.6 us / 1394 GB/s.
+//   rope_kv_append, NeoX bf16, Hq=32 Hkv=8 D=128, cache [B, 8, 4096, 128]:
+//     decode  B=64 L=1:    fused 6.5 us; rope + kv_append 12.0 us (1.85x);
+//                          torch.compile 68.6 us, eager 199 us.
+//     prefill B=4 L=2048:  fused 78.3 us / 2571 GB/s; rope + kv_append
+//                          97.7 us (1.25x); torch.compile 176 us, eager 675 us.
+//   Accuracy (GPU tests, positions up to |1e5|): max ||out-ref||/||ref|| over
+//   all cases: bf16 1.7e-3, f16 4.8e-4, f32 5.8e-4 (as expected from rounding
+//   angles ~1e5 to f32),
+//   f64 9.6e-13; every SKU inside its bound.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "baracuda/ops/kv_append.hpp"
+#include "baracuda/ops/rope.hpp"
+#include "kernels/common.cuh"
+#include "kernels/kv_slot.cuh"
+
+#if defined(__USE_FAST_MATH__)
+#error "rope.cuh needs accurate sincosf; --use_fast_math maps it to __sincosf (see the header comment)"
+#endif
+
+namespace baracuda::kernels {
+namespace rope_detail {
+
+// Angle / rotation type: f32, f64 for f64 tensors.
+template <class T>
+using AngleT = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+// ------------------------------------------------------ shared math ----
+// freq_i = position_scale * theta^(-2i / rotary_dim), in f64, rounded once.
+template <class T>
+__device__ __forceinline__ AngleT<T> rope_freq(double theta_base, double position_scale, std::int64_t rotary_dim,
+                                               std::int64_t i) {
+  const double exponent = -static_cast<double>(2 * i) / static_cast<double>(rotary_dim);
+  return static_cast<AngleT<T>>(position_scale * pow(theta_base, exponent));
+}
+
+__device__ __forceinline__ void rope_cos_sin(std::int64_t position, float freq, float& c, float& s) {
+  const float angle = __fmul_rn(__ll2float_rn(position), freq);
+  sincosf(angle, &s, &c);
+}
+__device__ __forceinline__ void rope_cos_sin(std::int64_t position, double freq, double& c, double& s) {
+  const double angle = __dmul_rn(__ll2double_rn(position), freq);
+  sincos(angle, &s, &c);
+}
+
+// (x0, x1) -> (x0 c - x1 s, x1 c + x0 s): the one rotation both entries use.
+__device__ __forceinline__ void rope_rotate(float x0, float x1, float c, float s, float& y0, float& y1) {
+  y0 = __fmaf_rn(x0, c, -__fmul_rn(x1, s));
+  y1 = __fmaf_rn(x1, c, __fmul_rn(x0, s));
+}
+__device__ __forceinline__ void rope_rotate(double x0, double x1, double c, double s, double& y0, double& y1) {
+  y0 = __fma_rn(x0, c, -__dmul_rn(x1, s));
+  y1 = __fma_rn(x1, c, __dmul_rn(x0, s));
+}
+
+template <class T>
+__device__ __forceinline__ void rotate_elements(T& e0, T& e1, AngleT<T> c, AngleT<T> s) {
+  AngleT<T> y0, y1;
+  rope_rotate(convert<AngleT<T>>(e0), convert<AngleT<T>>(e1), c, s, y0, y1);
+  e0 = convert<T>(y0);
+  e1 = convert<T>(y1);
+}
+
+// --------------------------------------------------------- params ----
+// One tensor's rows. `out` is the rotated tensor, or the cache (fused K, V),
+// addressed with `out_strides` at the cache slot instead of (b, l).
+struct RowSet {
+  const void* in = nullptr;  Strides3 in_strides;   // [B, H, L, D]
+  void* out = nullptr;       Strides3 out_strides;  // [B, H, L, D] | cache [B, H, L_max, D] | [P, H, page, D]
+  std::int64_t heads = 0;                           // 0: absent
+  bool copy_tail = false;                           // write dims >= rotary_dim (false when in place)
+};
+
+struct Params {
+  RowSet q;   // rotated
+  RowSet k;   // rotated; fused: K_new -> K_cache
+  RowSet v;   // fused only: V_new -> V_cache, copied
+  const std::int64_t* positions = nullptr;  // [B, L], contiguous
+  std::int64_t seq_len = 0;                 // L (L_new when fused)
+  std::int64_t tokens = 0;                  // B * L
+  std::int64_t head_dim = 0;                // D at run time
+  std::int64_t half = 0;                    // rotary_dim / 2
+  double theta_base = 10000.0;
+  double position_scale = 1.0;
+  std::int64_t warps_per_token = 1;         // head chunks per token (one warp item each)
+  KvAppendDesc kv_desc;                     // fused only
+  KvAppendArgs kv_args;                     // fused only
+};
+
+// The row of head-list index j (Q heads, then K heads, then V heads) for
+// token (b, l): source, destination, and what to do with it.
+template <class T>
+struct RowJob {
+  const T* src;
+  T* dst;
+  bool active;     // false: skipped (absent, or a cache cell out of range)
+  bool rotate;     // false: plain copy (V rows)
+  bool copy_tail;  // write the dims past rotary_dim
+};
+
+template <class T, bool kFused>
+__device__ __forceinline__ RowJob<T> resolve_row(const Params& p, std::int64_t j, std::int64_t b, std::int64_t l,
+                                                 const KvSlot& slot) {
+  RowJob<T> job{nullptr, nullptr, false, true, false};
+  if (j < p.q.heads) {
+    job.src = static_cast<const T*>(p.q.in) + b * p.q.in_strides.batch + j * p.q.in_strides.head +
+              l * p.q.in_strides.pos;
+    job.dst = static_cast<T*>(p.q.out) + b * p.q.out_strides.batch + j * p.q.out_strides.head +
+              l * p.q.out_strides.pos;
+    job.active = true;
+    job.copy_tail = p.q.copy_tail;
+    return job;
+  }
+  j -= p.q.heads;
+  const bool is_k = j < p.k.heads;
+  if (!is_k) j -= p.k.heads;
+  const RowSet& rows = is_k ? p.k : p.v;
+  if (j >= rows.heads) return job;
+  job.src = static_cast<const T*>(rows.in) + b * rows.in_strides.batch + j * rows.in_strides.head +
+            l * rows.in_strides.pos;
+  if constexpr (kFused) {
+    if (!slot.valid) return job;
+    job.dst = static_cast<T*>(rows.out) + slot.batch_or_page * rows.out_strides.batch + j * rows.out_strides.head +
+              slot.pos_in_page * rows.out_strides.pos;
+  } else {
+    job.dst = static_cast<T*>(rows.out) + b * rows.out_strides.batch + j * rows.out_strides.head +
+              l * rows.out_strides.pos;
+  }
+  job.active = true;
+  job.rotate = is_k;
+  job.copy_tail = rows.copy_tail;
+  return job;
+}
+
+template <bool kFused, bool kPaged>
+__device__ __forceinline__ KvSlot token_slot(const Params& p, std::int64_t b, std::int64_t l) {
+  if constexpr (kFused) {
+    const std::int64_t pos = kv_position(__ldg(p.kv_args.offsets + b), l);
+    return kv_slot<kPaged>(p.kv_desc, p.kv_args, b, pos);
+  } else {
+    return KvSlot{true, b, l};
+  }
+}
+
+// ------------------------------------------- vectorized (fixed D) ----
+template <class T>
+struct alignas(16) Vec16 {
+  T v[16 / sizeof(T)];
+};
+
+// Explicit global 16-byte accesses (ld/st.global.cg: every byte is touched
+// once, so L1 allocation buys nothing). Not the read-only path: in place,
+// the same thread writes what it read.
+template <class T>
+__device__ __forceinline__ void load16(Vec16<T>& dst, const T* src) {
+  *reinterpret_cast<uint4*>(&dst) = __ldcg(reinterpret_cast<const uint4*>(src));
+}
+template <class T>
+__device__ __forceinline__ void store16(T* dst, const Vec16<T>& src) {
+  __stcg(reinterpret_cast<uint4*>(dst), *reinterpret_cast<const uint4*>(&src));
+}
+
+template <class T, int kHeadDim>
+struct VecTile {
+  static constexpr int kVec = 16 / static_cast<int>(sizeof(T));      // elements per 16-byte vector
+  static constexpr bool kVectorizable = kHeadDim > 0 && kHeadDim % (2 * kVec) == 0;
+  static constexpr int kPairSlots = kVectorizable ? kHeadDim / (2 * kVec) : 1;  // vector pairs per row
+  static constexpr int kGroup = kPairSlots < 32 ? kPairSlots : 32;    // lanes per head row
+  static constexpr int kSlots = (kPairSlots + kGroup - 1) / kGroup;   // vector pairs per lane
+  static constexpr int kRowsPerWarp = 32 / kGroup;                    // head rows a warp works on at once
+};
+
+// Where a lane's two vectors of slot `ps` sit in a row, and whether they are
+// rotated (per element pair, `rot`) or copied.
+struct SlotPlace {
+  int ea, eb;            // element offsets of vector a and vector b (< kHeadDim)
+  bool need_a, need_b;   // loaded and stored at all
+  bool rotate;           // NeoX: a[t] pairs with b[t]; GPT-J: adjacent pairs inside a and b
+};
+
+template <class T, int kHeadDim, RopeStyle kStyle>
+__device__ __forceinline__ SlotPlace place_slot(int ps, int half, const RowJob<T>& job) {
+  using Tile = VecTile<T, kHeadDim>;
+  constexpr int kVec = Tile::kVec;
+  SlotPlace s{0, 0, false, false, false};
+  if (ps >= Tile::kPairSlots || !job.active) return s;
+  if (job.rotate && kStyle == RopeStyle::neox) {
+    const int npv = half / kVec;  // rotated vector pairs (half % kVec == 0 on this path)
+    if (ps < npv) {
+      s.ea = ps * kVec;
+      s.eb = s.ea + half;
+      s.need_a = s.need_b = true;
+      s.rotate = true;
+    } else {
+      s.ea = 2 * half + 2 * (ps - npv) * kVec;
+      s.eb = s.ea + kVec;
+      s.need_a = s.need_b = job.copy_tail;
+    }
+    return s;
+  }
+  s.ea = ps * kVec;
+  s.eb = s.ea + kHeadDim / 2;
+  if (job.rotate) {  // GPT-J: a vector is touched when it holds a rotated pair, or to copy the tail
+    s.rotate = true;
+    s.need_a = job.copy_tail || s.ea < 2 * half;
+    s.need_b = job.copy_tail || s.eb < 2 * half;
+  } else {
+    s.need_a = s.need_b = true;
+  }
+  return s;
+}
+
+template <class T, int kHeadDim, RopeStyle kStyle>
+__device__ __forceinline__ void rotate_slot(Vec16<T>& a, Vec16<T>& b, int ea, int eb, int half,
+                                            const AngleT<T>* c, const AngleT<T>* s) {
+  constexpr int kVec = VecTile<T, kHeadDim>::kVec;
+  if constexpr (kStyle == RopeStyle::neox) {
+#pragma unroll
+    for (int t = 0; t < kVec; ++t) rotate_elements<T>(a.v[t], b.v[t], c[t], s[t]);
+  } else {
+#pragma unroll
+    for (int t = 0; t < kVec / 2; ++t) {
+      if (ea + 2 * t < 2 * half) rotate_elements<T>(a.v[2 * t], a.v[2 * t + 1], c[t], s[t]);
+      if (eb + 2 * t < 2 * half)
+        rotate_elements<T>(b.v[2 * t], b.v[2 * t + 1], c[kVec / 2 + t], s[kVec / 2 + t]);
+    }
+  }
+}
+
+constexpr int kBlockThreads = 256;
+constexpr int kWarpsPerBlock = kBlockThreads / 32;
+
+template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged>
+__global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params p) {
+  using Tile = VecTile<T, kHeadDim>;
+  using A = AngleT<T>;
+  constexpr int kVec = Tile::kVec;
+  constexpr int kSlots = Tile::kSlots;
+  constexpr int kRowsPerWarp = Tile::kRowsPerWarp;
+  static_assert(Tile::kVectorizable, "rope_vec_kernel needs kHeadDim to be a multiple of two 16-byte vectors");
+
+  __shared__ A s_freq[kHeadDim / 2];
+  for (int i = threadIdx.x; i < p.half; i += blockDim.x)
+    s_freq[i] = rope_freq<T>(p.theta_base, p.position_scale, 2 * p.half, i);
+  __syncthreads();
+
+  const int lane = threadIdx.x & 31;
+  const int row = lane / Tile::kGroup;
+  const int g = lane - row * Tile::kGroup;
+  if (row >= kRowsPerWarp) return;  // lanes past the last full group (head dims whose groups don't tile 32)
+
+  const std::int64_t warp_id = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const std::int64_t num_warps = (static_cast<std::int64_t>(gridDim.x) * blockDim.x) >> 5;
+  const std::int64_t items = p.tokens * p.warps_per_token;
+  const std::int64_t rows_total = p.q.heads + p.k.heads + p.v.heads;
+  const std::int64_t row_stride = p.warps_per_token * kRowsPerWarp;
+  const int half = static_cast<int>(p.half);  // <= kHeadDim / 2 (launch checks)
+
+  for (std::int64_t item = warp_id; item < items; item += num_warps) {
+    const std::int64_t token = item / p.warps_per_token;
+    const std::int64_t chunk = item - token * p.warps_per_token;
+    const std::int64_t b = token / p.seq_len;
+    const std::int64_t l = token - b * p.seq_len;
+    const std::int64_t position = __ldg(p.positions + token);
+    const KvSlot slot = token_slot<kFused, kPaged>(p, b, l);
+
+    // cos/sin of this lane's kSlots * kVec pairs, reused for every row below.
+    A c[kSlots][kVec], s[kSlots][kVec];
+#pragma unroll
+    for (int k = 0; k < kSlots; ++k) {
+      const int ps = g + k * Tile::kGroup;
+#pragma unroll
+      for (int t = 0; t < kVec; ++t) {
+        int pair;  // NeoX: pair ps*kVec + t; GPT-J: the pairs held by vectors ps and ps + kPairSlots
+        if constexpr (kStyle == RopeStyle::neox) {
+          pair = ps * kVec + t;
+        } else {
+          pair = t < kVec / 2 ? ps * (kVec / 2) + t : (ps * kVec + kHeadDim / 2) / 2 + (t - kVec / 2);
+        }
+        const A f = (ps < Tile::kPairSlots && pair < half) ? s_freq[pair] : A(0);
+        rope_cos_sin(position, f, c[k][t], s[k][t]);
+      }
+    }
+
+    for (std::int64_t j = chunk * kRowsPerWarp + row; j < rows_total; j += 2 * row_stride) {
+      // Two rows per step, every load issued before any store.
+      RowJob<T> jobs[2];
+      jobs[0] = resolve_row<T, kFused>(p, j, b, l, slot);
+      jobs[1] = resolve_row<T, kFused>(p, j + row_stride, b, l, slot);
+      SlotPlace place[2][kSlots];
+      Vec16<T> va[2][kSlots], vb[2][kSlots];
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+#pragma unroll
+        for (int k = 0; k < kSlots; ++k) {
+          place[r][k] = place_slot<T, kHeadDim, kStyle>(g + k * Tile::kGroup, half, jobs[r]);
+          if (place[r][k].need_a) load16(va[r][k], jobs[r].src + place[r][k].ea);
+          if (place[r][k].need_b) load16(vb[r][k], jobs[r].src + place[r][k].eb);
+        }
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+#pragma unroll
+        for (int k = 0; k < kSlots; ++k) {
+          const SlotPlace& pl = place[r][k];
+          if (pl.rotate) rotate_slot<T, kHeadDim, kStyle>(va[r][k], vb[r][k], pl.ea, pl.eb, half, c[k], s[k]);
+          if (pl.need_a) store16(jobs[r].dst + pl.ea, va[r][k]);
+          if (pl.need_b) store16(jobs[r].dst + pl.eb, vb[r][k]);
+        }
+    }
+  }
+}
+
+// ------------------------------------------------- generic (any D) ----
+// Lanes over "items": item i < half is the rotated pair i (NeoX: elements i,
+// i + half; GPT-J: 2i, 2i + 1); item i >= half copies tail elements
+// 2 half + 2 (i - half) and the next one (when < D). Heads loop inside.
+constexpr int kGenericFreqTable = 512;
+
+template <class T, RopeStyle kStyle, bool kFused, bool kPaged>
+__global__ void __launch_bounds__(kBlockThreads) rope_generic_kernel(const Params p) {
+  using A = AngleT<T>;
+  __shared__ A s_freq[kGenericFreqTable];
+  const std::int64_t half = p.half;
+  for (int i = threadIdx.x; i < half && i < kGenericFreqTable; i += blockDim.x)
+    s_freq[i] = rope_freq<T>(p.theta_base, p.position_scale, 2 * half, i);
+  __syncthreads();
+
+  const int lane = threadIdx.x & 31;
+  const std::int64_t warp_id = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const std::int64_t num_warps = (static_cast<std::int64_t>(gridDim.x) * blockDim.x) >> 5;
+  const std::int64_t items = p.tokens * p.warps_per_token;
+  const std::int64_t rows_total = p.q.heads + p.k.heads + p.v.heads;
+  const std::int64_t tail = p.head_dim - 2 * half;
+  const std::int64_t pair_items = half + (tail + 1) / 2;
+
+  for (std::int64_t item = warp_id; item < items; item += num_warps) {
+    const std::int64_t token = item / p.warps_per_token;
+    const std::int64_t chunk = item - token * p.warps_per_token;
+    const std::int64_t b = token / p.seq_len;
+    const std::int64_t l = token - b * p.seq_len;
+    const std::int64_t position = __ldg(p.positions + token);
+    const KvSlot slot = token_slot<kFused, kPaged>(p, b, l);
+
+    for (std::int64_t it = lane; it < pair_items; it += 32) {
+      const bool rotated = it < half;
+      A c = A(1), s = A(0);
+      std::int64_t e0, e1;
+      bool has_e1 = true;
+      if (rotated) {
+        const A f = it < kGenericFreqTable ? s_freq[it] : rope_freq<T>(p.theta_base, p.position_scale, 2 * half, it);
+        rope_cos_sin(position, f, c, s);
+        e0 = kStyle == RopeStyle::neox ? it : 2 * it;
+        e1 = kStyle == RopeStyle::neox ? it + half : 2 * it + 1;
+      } else {
+        e0 = 2 * half + 2 * (it - half);
+        e1 = e0 + 1;
+        has_e1 = e1 < p.head_dim;
+      }
+      for (std::int64_t j = chunk; j < rows_total; j += p.warps_per_token) {
+        const RowJob<T> job = resolve_row<T, kFused>(p, j, b, l, slot);
+        if (!job.active) continue;
+        if (rotated && job.rotate) {
+          T x0 = job.src[e0], x1 = job.src[e1];
+          rotate_elements<T>(x0, x1, c, s);
+          job.dst[e0] = x0;
+          job.dst[e1] = x1;
+        } else if (!job.rotate || job.copy_tail) {
+          const T x0 = job.src[e0];
+          if (has_e1) {
+            const T x1 = job.src[e1];
+            job.dst[e1] = x1;
+          }
+          job.dst[e0] = x0;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------- launch ----
+inline bool same_strides(const Strides3& a, const Strides3& b) {
+  return a.batch == b.batch && a.head == b.head && a.pos == b.pos;
+}
+
+inline RowSet row_set(const void* in, const Strides3& in_strides, void* out, const Strides3& out_strides,
+                      std::int64_t heads, bool in_place_allowed) {
+  RowSet r;
+  if (heads <= 0 || in == nullptr || out == nullptr) return r;  // absent tensor
+  r.in = in;
+  r.in_strides = in_strides;
+  r.out = out;
+  r.out_strides = out_strides;
+  r.heads = heads;
+  r.copy_tail = !(in_place_allowed && in == out && same_strides(in_strides, out_strides));
+  return r;
+}
+
+template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged>
+Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const char* name) {
+  using Tile = VecTile<T, kHeadDim>;
+  if (rotary_dim == 0) rotary_dim = p.head_dim;
+  // The host validates 0 < rotary_dim <= head_dim; the clamp only keeps
+  // every access inside the row whatever reaches here.
+  p.half = (rotary_dim < p.head_dim ? rotary_dim : p.head_dim) / 2;
+  const std::int64_t rows_total = p.q.heads + p.k.heads + p.v.heads;
+  if (p.tokens <= 0 || rows_total <= 0) return Status::success();
+
+  // Vector path: fixed D, and NeoX partners r/2 apart must stay 16-byte aligned.
+  bool vectorized = false;
+  if constexpr (Tile::kVectorizable) {
+    vectorized = p.head_dim == kHeadDim && p.half <= kHeadDim / 2 &&
+                 (kStyle == RopeStyle::gptj || p.half % Tile::kVec == 0);
+  }
+  const std::int64_t rows_per_warp = vectorized ? Tile::kRowsPerWarp : 1;
+
+  // Split a token's heads over several warps only when tokens alone do not
+  // fill the GPU (decode); otherwise one warp per token maximizes cos/sin reuse.
+  const std::int64_t sm_count = ctx.sm_count > 0 ? ctx.sm_count : 132;
+  const std::int64_t target_warps = sm_count * 64;
+  const std::int64_t max_split = ceil_div(rows_total, rows_per_warp);
+  std::int64_t split = ceil_div(target_warps, p.tokens);
+  split = split < 1 ? 1 : (split > max_split ? max_split : split);
+  p.warps_per_token = split;
+  const std::int64_t items = p.tokens * split;
+  std::int64_t blocks = ceil_div(items, kWarpsPerBlock);
+  if (blocks > sm_count * 8) blocks = sm_count * 8;
+
+  if (vectorized) {
+    if constexpr (Tile::kVectorizable) {
+      rope_vec_kernel<T, kHeadDim, kStyle, kFused, kPaged>
+          <<<static_cast<unsigned>(blocks), kBlockThreads, 0, ctx.stream>>>(p);
+    }
+  } else {
+    rope_generic_kernel<T, kStyle, kFused, kPaged><<<static_cast<unsigned>(blocks), kBlockThreads, 0, ctx.stream>>>(p);
+  }
+  return check_launch(name);
+}
+
+}  // namespace rope_detail
+
+// RoPE on Q and/or K (ops/rope.hpp). kHeadDim 0: any head dim.
+template <class T, int kHeadDim, RopeStyle kStyle>
+Status rope(const LaunchContext& ctx) {
+  const auto& desc = *static_cast<const RopeDesc*>(ctx.desc);
+  const auto& args = *static_cast<const RopeArgs*>(ctx.args);
+  rope_detail::Params p;
+  p.q = rope_detail::row_set(args.q_in, args.q_in_strides, args.q_out, args.q_out_strides, desc.heads_q, true);
+  p.k = rope_detail::row_set(args.k_in, args.k_in_strides, args.k_out, args.k_out_strides, desc.heads_k, true);
+  p.positions = args.positions;
+  p.seq_len = desc.seq_len;
+  p.tokens = desc.batch * desc.seq_len;
+  p.head_dim = desc.head_dim;
+  p.theta_base = desc.rope.theta_base;
+  p.position_scale = desc.rope.position_scale;
+  return rope_detail::launch<T, kHeadDim, kStyle, false, false>(p, desc.rope.rotary_dim, ctx, "rope");
+}
+
+// RoPE on K_new (and Q), K -> K_cache, V_new -> V_cache (ops/rope.hpp,
+// ops/kv_append.hpp). kPaged selects the paged cache layout.
+template <class T, int kHeadDim, RopeStyle kStyle, bool kPaged>
+Status rope_kv_append(const LaunchContext& ctx) {
+  const auto& desc = *static_cast<const RopeKvAppendDesc*>(ctx.desc);
+  const auto& args = *static_cast<const RopeKvAppendArgs*>(ctx.args);
+  const KvAppendDesc& ad = desc.append;
+  const KvAppendArgs& aa = args.append;
+  rope_detail::Params p;
+  p.q = rope_detail::row_set(args.q_in, args.q_in_strides, args.q_out, args.q_out_strides, desc.heads_q, true);
+  p.k = rope_detail::row_set(aa.k_new, aa.k_new_strides, aa.k_cache, aa.k_cache_strides, ad.heads, false);
+  p.v = rope_detail::row_set(aa.v_new, aa.v_new_strides, aa.v_cache, aa.v_cache_strides, ad.heads, false);
+  p.positions = args.positions;
+  p.seq_len = ad.new_len;
+  p.tokens = ad.batch * ad.new_len;
+  p.head_dim = ad.head_dim_k;
+  p.theta_base = desc.rope.theta_base;
+  p.position_scale = desc.rope.position_scale;
+  p.kv_desc = ad;
+  p.kv_args = aa;
+  return rope_detail::launch<T, kHeadDim, kStyle, true, kPaged>(p, desc.rope.rotary_dim, ctx, "rope_kv_append");
+}
+
+}  // namespace baracuda::kernels
