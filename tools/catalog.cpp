@@ -134,7 +134,7 @@ void print_json(const std::vector<const KernelSku*>& skus) {
         "  {\"name\": \"%s\", \"op\": \"%s\", \"category\": \"%s\", \"element\": \"%s\", \"aux_element\": \"%s\", "
         "\"head_dim_qk\": %d, \"head_dim_v\": %d, \"variant\": \"%s\", \"arch\": \"%s\", \"backend\": \"%s\", "
         "\"math\": \"%s\", \"accumulator\": \"%s\", \"deterministic\": %s, \"bit_stable\": %s, "
-        "\"batch_invariant\": %s, \"max_rel_error\": %.9g}%s\n",
+        "\"batch_invariant\": %s, \"max_rel_error\": %.17g}%s\n",
         s.name, to_string(s.op).data(), to_string(s.category).data(), to_string(s.element).data(),
         to_string(s.aux_element).data(), s.head_dim_qk, s.head_dim_v, variant_to_string(s.variant).c_str(),
         to_string(s.arch).data(), to_string(s.backend).data(), to_string(g.math).data(),

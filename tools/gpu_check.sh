@@ -6,7 +6,8 @@
 #   tools/gpu_check.sh [tests|bench|all]      (default: all)
 # Environment: BUILD_DIR (build-gpu), GPU_ARCHS (90: sm80-class code compiled
 # for sm_90 runs on the H100 beside the sm90a class), OUT (a folder for logs;
-# default build-gpu/logs), MESON_ARGS (extra SKU filters), QUICK=1 (short bench).
+# default build-gpu/logs), MESON_ARGS (extra SKU filters), QUICK=1 (short bench),
+# COMMIT (the commit to name in the log where the tree has no .git).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -18,7 +19,7 @@ export PATH="/usr/local/cuda/bin:$PATH"
 
 echo "== machine"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader || exit 1
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')"
+echo "commit ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 nvcc --version | tail -2 | head -1
 python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version())" 2>/dev/null
 
