@@ -1,11 +1,14 @@
-// Shared pieces of the benchmark programs: CUDA checks, random device
-// buffers, event timing with medians, the measured copy ceiling, and the
-// "BENCH {json}" output line that tools/bench/summarize.py reads.
+// Shared pieces of the benchmark programs: CUDA checks, the device-0 check,
+// random device buffers and typed uploads, event timing (samples of
+// back-to-back calls, or one sample per launch) with medians, the measured
+// copy ceiling, and the "BENCH {json}" output line that
+// tools/bench/summarize.py reads.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,12 +29,45 @@ namespace bench {
     }                                                                                                \
   } while (0)
 
+// Properties of device 0; false, after printing "skipped: no GPU", where
+// there is no device.
+inline bool device0(cudaDeviceProp& prop) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    std::printf("skipped: no GPU\n");
+    return false;
+  }
+  BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
+  return true;
+}
+
+// Device array of T: a copy of a host vector, or `n` uninitialized elements;
+// freed on scope exit (at least one element is allocated).
+template <class T>
+class DeviceArray {
+ public:
+  explicit DeviceArray(std::size_t n) : size_(n) {
+    BENCH_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), std::max<std::size_t>(n, 1) * sizeof(T)));
+  }
+  explicit DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) {
+    if (!host.empty()) BENCH_CHECK(cudaMemcpy(ptr_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() { cudaFree(ptr_); }
+  T* get() const { return ptr_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t size_;
+};
+
 // Device memory filled with random 16-bit patterns of normal values (bf16 or
 // f16 bits, never zero), freed on scope exit.
 class RandomBuffer {
  public:
-  RandomBuffer(std::size_t bytes, std::uint64_t seed) : bytes_(bytes) {
-    BENCH_CHECK(cudaMalloc(&ptr_, bytes));
+  RandomBuffer(std::size_t bytes, std::uint64_t seed) : mem_(bytes) {
     std::vector<std::uint16_t> block(std::min<std::size_t>(bytes / 2, std::size_t{1} << 22));
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -43,24 +79,32 @@ class RandomBuffer {
       if ((x & 0x7fff) == 0) x = 0x3f80;
     }
     for (std::size_t at = 0; at < bytes; at += block.size() * 2)
-      BENCH_CHECK(cudaMemcpy(static_cast<char*>(ptr_) + at, block.data(),
-                             std::min(bytes - at, block.size() * 2), cudaMemcpyHostToDevice));
+      BENCH_CHECK(cudaMemcpy(mem_.get() + at, block.data(), std::min(bytes - at, block.size() * 2),
+                             cudaMemcpyHostToDevice));
   }
-  RandomBuffer(const RandomBuffer&) = delete;
-  RandomBuffer& operator=(const RandomBuffer&) = delete;
-  ~RandomBuffer() { cudaFree(ptr_); }
-  void* get() const { return ptr_; }
-  std::size_t bytes() const { return bytes_; }
+  void* get() const { return mem_.get(); }
+  std::size_t bytes() const { return mem_.size(); }
 
  private:
-  void* ptr_ = nullptr;
-  std::size_t bytes_;
+  DeviceArray<char> mem_;
 };
 
-// Median microseconds per call of `fn(rep)`, timed with events over
-// `calls_per_sample` back-to-back calls, after warm-up.
-inline double median_us(const std::function<void(int)>& fn, int samples = 30, int calls_per_sample = 1,
-                        int warmup = 5) {
+// Which value the median of an even number of samples is: the upper of the
+// two middle ones, or their mean.
+enum class Middle { upper, mean };
+
+inline double median(std::vector<double> v, Middle middle = Middle::upper) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 0 && middle == Middle::mean ? 0.5 * (v[n / 2 - 1] + v[n / 2]) : v[n / 2];
+}
+
+// Samples, in microseconds per call, of `fn(call)` timed with events over
+// `calls_per_sample` back-to-back calls, each sample waited for before the
+// next starts; after `warmup` untimed calls fn(0), fn(1), ... and a device
+// synchronize. The timed calls count again from 0.
+inline std::vector<double> sample_us(const std::function<void(int)>& fn, int samples, int calls_per_sample = 1,
+                                     int warmup = 5) {
   for (int i = 0; i < warmup; ++i) fn(i);
   BENCH_CHECK(cudaDeviceSynchronize());
   cudaEvent_t start, stop;
@@ -80,30 +124,89 @@ inline double median_us(const std::function<void(int)>& fn, int samples = 30, in
   BENCH_CHECK(cudaGetLastError());
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  std::sort(us.begin(), us.end());
-  return us[us.size() / 2];
+  return us;
+}
+
+// Median microseconds per call of `fn(rep)`, timed as sample_us does.
+inline double median_us(const std::function<void(int)>& fn, int samples = 30, int calls_per_sample = 1,
+                        int warmup = 5) {
+  return median(sample_us(fn, samples, calls_per_sample, warmup));
+}
+
+// One sample per launch, in microseconds: fn(0), fn(1), ... fn(warmup + reps
+// - 1) are issued back to back on the default stream (indices run on through
+// the warm-up, so fn can rotate input sets by index), with an event before the
+// first timed call and after each one. Nothing waits for the device between
+// launches, so the queue stays full and each gap between events is one call's
+// device time (host-side work overlaps the previous call). `drain_warmup`
+// synchronizes the device after the warm-up calls.
+inline std::vector<double> launch_us(const std::function<void(int)>& fn, int reps, int warmup,
+                                     bool drain_warmup = false) {
+  for (int i = 0; i < warmup; ++i) fn(i);
+  if (drain_warmup) BENCH_CHECK(cudaDeviceSynchronize());
+  std::vector<cudaEvent_t> ev(static_cast<std::size_t>(reps) + 1);
+  for (auto& e : ev) BENCH_CHECK(cudaEventCreate(&e));
+  BENCH_CHECK(cudaEventRecord(ev[0]));
+  for (int r = 0; r < reps; ++r) {
+    fn(warmup + r);
+    BENCH_CHECK(cudaEventRecord(ev[static_cast<std::size_t>(r) + 1]));
+  }
+  BENCH_CHECK(cudaDeviceSynchronize());
+  std::vector<double> us(static_cast<std::size_t>(reps));
+  for (std::size_t r = 0; r < us.size(); ++r) {
+    float ms = 0;
+    BENCH_CHECK(cudaEventElapsedTime(&ms, ev[r], ev[r + 1]));
+    us[r] = 1000.0 * ms;
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  return us;
 }
 
 // The card's measured device-to-device copy bandwidth, GB/s counting bytes
-// read plus bytes written (1 GiB copies).
-inline double copy_gbps() {
-  const std::size_t bytes = std::size_t{1} << 30;
+// read plus bytes written: median of 10 copies of `bytes`, timed as sample_us
+// does.
+inline double copy_gbps(std::size_t bytes = std::size_t{1} << 30, Middle middle = Middle::upper) {
   void *a = nullptr, *b = nullptr;
   BENCH_CHECK(cudaMalloc(&a, bytes));
   BENCH_CHECK(cudaMalloc(&b, bytes));
   BENCH_CHECK(cudaMemset(a, 1, bytes));
-  const double us = median_us([&](int) { BENCH_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice)); }, 10);
+  const double us = median(
+      sample_us([&](int) { BENCH_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice)); }, 10), middle);
   cudaFree(a);
   cudaFree(b);
   return 2.0 * bytes / (us * 1e-6) / 1e9;
 }
 
+// printf into a std::string.
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+inline std::string format(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, args);
+  va_end(args);
+  std::string s(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(s.data(), s.size() + 1, fmt, again);
+  va_end(again);
+  return s;
+}
+
+// One result row with its own fields after the first three:
+// BENCH {"bench": ..., "config": ..., "impl": ..., fields}
+inline void emit_row(const std::string& bench, const std::string& config, const std::string& impl,
+                     const std::string& fields) {
+  std::printf("BENCH {\"bench\": \"%s\", \"config\": \"%s\", \"impl\": \"%s\", %s}\n", bench.c_str(), config.c_str(),
+              impl.c_str(), fields.c_str());
+  std::fflush(stdout);
+}
+
 // One result row: BENCH {"bench": ..., "config": ..., "impl": ..., "median_us": ..., extra...}
 inline void emit(const std::string& bench, const std::string& config, const std::string& impl, double us,
                  const std::string& extra_json) {
-  std::printf("BENCH {\"bench\": \"%s\", \"config\": \"%s\", \"impl\": \"%s\", \"median_us\": %.3f%s%s}\n",
-              bench.c_str(), config.c_str(), impl.c_str(), us, extra_json.empty() ? "" : ", ", extra_json.c_str());
-  std::fflush(stdout);
+  emit_row(bench, config, impl, format("\"median_us\": %.3f", us) + (extra_json.empty() ? "" : ", ") + extra_json);
 }
 
 }  // namespace bench

@@ -11,6 +11,12 @@
 #include "baracuda/tensor.hpp"
 #include "baracuda/types.hpp"
 
+#define BK_TRY(expr)                          \
+  do {                                        \
+    ::baracuda::Status bk_s_ = (expr);        \
+    if (!bk_s_.ok()) return bk_s_;            \
+  } while (0)
+
 namespace baracuda::checks {
 
 inline std::string str(std::int64_t v) { return std::to_string(v); }
@@ -82,6 +88,15 @@ inline Status strides(const char* field, const Strides3& s, std::int64_t d0, std
   return Status::success();
 }
 
+// A paged cache's block table [B, max_pages_per_seq] (i32, row stride given).
+inline Status block_table(const std::int32_t* table, std::int64_t stride, std::int64_t max_pages_per_seq) {
+  BK_TRY(pointer("block_table", table, alignof(std::int32_t)));
+  if (stride < max_pages_per_seq)
+    return Status::invalid("block_table_stride = " + str(stride) + ": must be >= max_pages_per_seq (" +
+                           str(max_pages_per_seq) + ")");
+  return Status::success();
+}
+
 // Alignment a SKU needs: 16 bytes (vector access) for specialized head dims,
 // the element size for generic ones.
 inline std::size_t alignment(const KernelSku& sku, Element e) {
@@ -92,9 +107,3 @@ inline std::int64_t stride_multiple(const KernelSku& sku, Element e) {
 }
 
 }  // namespace baracuda::checks
-
-#define BK_TRY(expr)                          \
-  do {                                        \
-    ::baracuda::Status bk_s_ = (expr);        \
-    if (!bk_s_.ok()) return bk_s_;            \
-  } while (0)

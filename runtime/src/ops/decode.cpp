@@ -65,11 +65,7 @@ Status DecodeOp::check_args(const DecodeDesc& d, const DecodeArgs& a, const Kern
   BK_TRY(strides("v_cache_strides", a.v_cache_strides, cache_b, d.heads_kv, cache_l, d.head_dim, mult, false));
   BK_TRY(strides("o_strides", a.o_strides, d.batch, d.heads_q, d.q_len, d.head_dim, mult, true));
   if (!d.paged) return Status::success();
-  BK_TRY(pointer("block_table", a.block_table, alignof(std::int32_t)));
-  if (a.block_table_stride < d.max_pages_per_seq)
-    return Status::invalid("block_table_stride = " + str(a.block_table_stride) + ": must be >= max_pages_per_seq (" +
-                           str(d.max_pages_per_seq) + ")");
-  return Status::success();
+  return block_table(a.block_table, a.block_table_stride, d.max_pages_per_seq);
 }
 
 }  // namespace baracuda

@@ -39,11 +39,7 @@ Status check_append_args(const KvAppendDesc& d, const KvAppendArgs& a, const Ker
   if (a.k_cache == a.v_cache)
     return Status::invalid("v_cache: same address as k_cache; the two caches must not alias");
   if (!d.paged) return Status::success();
-  BK_TRY(pointer("block_table", a.block_table, alignof(std::int32_t)));
-  if (a.block_table_stride < d.max_pages_per_seq)
-    return Status::invalid("block_table_stride = " + str(a.block_table_stride) + ": must be >= max_pages_per_seq (" +
-                           str(d.max_pages_per_seq) + ")");
-  return Status::success();
+  return block_table(a.block_table, a.block_table_stride, d.max_pages_per_seq);
 }
 
 }  // namespace kv_append_detail
