@@ -42,13 +42,12 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
   echo "== host tests"
   "$build/tests/host-tests" >"$out/host-tests.log" 2>&1; rc=$?; status=$(( status | rc ))
   tail -3 "$out/host-tests.log"
-  echo "== compute-sanitizer (memcheck on a sample of SKUs, racecheck on attention)"
-  compute-sanitizer --tool memcheck --error-exitcode 1 "$build/tests/gpu-tests" \
-      -tc='kv_append: every*,rope*,decode*,attn_decode*' -sc='*bf16_hd128*,*f32_hdany*' >"$out/memcheck.log" 2>&1
+  echo "== compute-sanitizer memcheck (a sample of SKUs of every op)"
+  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 "$build/tests/gpu-tests" \
+      -tc='kv_append: every*,rope*,attn_decode: every*,attn_fwd: every*' \
+      -sc='*bf16_hd128_sm80,*bf16_hd128_paged_sm80,*bf16_hd128_neox_sm80,*f32_hdany_neox_paged_sm80,*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc' \
+      >"$out/memcheck.log" 2>&1
   rc=$?; status=$(( status | rc )); echo "memcheck rc=$rc: $(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1)"
-  compute-sanitizer --tool racecheck --error-exitcode 1 "$build/tests/gpu-tests" \
-      -tc='attn_fwd*' -sc='*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc' >"$out/racecheck.log" 2>&1
-  rc=$?; status=$(( status | rc )); echo "racecheck rc=$rc: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out/racecheck.log" | tail -1)"
 fi
 
 if [ "$what" = all ] || [ "$what" = bench ]; then
@@ -60,6 +59,17 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     PYTHONUNBUFFERED=1 python3 "tools/bench/peer_$b.py" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
   done
   python3 tools/bench/summarize.py "$out/bench.log" --markdown >"$out/bench.md"
+fi
+
+if [ "$what" = all ] || [ "$what" = tests ]; then
+  echo "== compute-sanitizer racecheck (shared-memory hazards of the attention kernels, small cases)"
+  timeout 240 compute-sanitizer --tool racecheck --error-exitcode 1 "$build/tests/gpu-tests" \
+      -tc='attn_fwd: batch*,attn_decode: batch*' -sc='attn_fwd_bf16_hd128_causal_sm80,attn_decode_bf16_hd128_fixedsplit_sm80' \
+      >"$out/racecheck.log" 2>&1
+  rc=$?; status=$(( status | rc )); echo "racecheck rc=$rc: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$out/racecheck.log" | tail -1)"
+fi
+
+if [ "$what" = all ] || [ "$what" = bench ]; then
   python3 tools/bench/summarize.py "$out/bench.log"
 fi
 echo "== gpu_check status: $status (0 = every suite passed)"

@@ -23,11 +23,7 @@ namespace baracuda::kernels {
 namespace kv_append_impl {
 
 constexpr int kThreads = 256;
-constexpr int kUnroll = 4;
-
-struct alignas(16) Vec16 {
-  uint4 bits;
-};
+constexpr int kUnroll = 8;
 
 // One of the two tensors (K or V) of a launch.
 struct Side {
@@ -46,40 +42,43 @@ __device__ __forceinline__ Side side_of(const KvAppendDesc& d, const KvAppendArg
           d.head_dim_v};
 }
 
-// kHeadDim > 0: 16-byte vectors, kVecs of them per row.
+// kHeadDim > 0: 16-byte vectors, kVecs of them per row. kThreads is a
+// multiple of kVecs, so a thread keeps its vector column v for all kUnroll
+// steps and only the row advances (by kRowsPerStep): one address computation
+// per thread, all kUnroll loads in flight before the first store.
 template <class T, int kHeadDim, bool kPaged>
 __global__ void __launch_bounds__(kThreads) kv_append_vec_kernel(const KvAppendDesc desc, const KvAppendArgs args) {
   constexpr int kVecElems = 16 / sizeof(T);
   constexpr int kVecs = kHeadDim / kVecElems;
+  constexpr int kRowsPerStep = kThreads / kVecs;
   static_assert(kHeadDim % kVecElems == 0, "head dim must fill whole 16-byte vectors");
+  static_assert(kThreads % kVecs == 0, "a block step must cover whole rows");
   const Side side = side_of(desc, args, blockIdx.z);
-  const std::int64_t per_bh = desc.new_len * kVecs;
+  const int v = static_cast<int>(threadIdx.x) % kVecs;
+  const std::int64_t l0 = static_cast<std::int64_t>(blockIdx.x) * kRowsPerStep * kUnroll + threadIdx.x / kVecs;
   for (std::int64_t bh = blockIdx.y; bh < desc.batch * desc.heads; bh += gridDim.y) {
     const std::int64_t b = bh / desc.heads;
     const std::int64_t h = bh - b * desc.heads;
     const std::int64_t offset = __ldg(args.offsets + b);
-    const std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kThreads * kUnroll + threadIdx.x;
-    Vec16 data[kUnroll];
-    char* dst[kUnroll];
+    const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
+                   l0 * side.src_strides.pos + v * kVecElems;
+    T* dst_head = reinterpret_cast<T*>(side.dst) + h * side.dst_strides.head + v * kVecElems;
+    uint4 data[kUnroll];
+    T* dst[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-      const std::int64_t i = base + u * kThreads;
-      const std::int64_t l = i / kVecs;
-      const int v = static_cast<int>(i - l * kVecs);
+      const std::int64_t l = l0 + u * kRowsPerStep;
       dst[u] = nullptr;
-      if (i >= per_bh) continue;
+      if (l >= desc.new_len) continue;
       const KvSlot slot = kv_slot<kPaged>(desc, args, b, kv_position(offset, l));
       if (!slot.valid) continue;
-      const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
-                     l * side.src_strides.pos + v * kVecElems;
-      data[u] = *reinterpret_cast<const Vec16*>(src);
-      dst[u] = reinterpret_cast<char*>(reinterpret_cast<T*>(side.dst) + slot.batch_or_page * side.dst_strides.batch +
-                                       h * side.dst_strides.head + slot.pos_in_page * side.dst_strides.pos +
-                                       v * kVecElems);
+      // Read once: stream it past the caches.
+      data[u] = __ldcs(reinterpret_cast<const uint4*>(src + u * kRowsPerStep * side.src_strides.pos));
+      dst[u] = dst_head + slot.batch_or_page * side.dst_strides.batch + slot.pos_in_page * side.dst_strides.pos;
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u)
-      if (dst[u]) *reinterpret_cast<Vec16*>(dst[u]) = data[u];
+      if (dst[u]) *reinterpret_cast<uint4*>(dst[u]) = data[u];
   }
 }
 
@@ -118,8 +117,8 @@ Status kv_append(const LaunchContext& ctx) {
   const std::int64_t bh = desc.batch * desc.heads;
   const unsigned grid_y = static_cast<unsigned>(bh < 65535 ? bh : 65535);
   if constexpr (kHeadDim > 0) {
-    constexpr int kVecs = kHeadDim * static_cast<int>(sizeof(T)) / 16;
-    const std::int64_t blocks_x = ceil_div(desc.new_len * kVecs, std::int64_t{kThreads} * kUnroll);
+    constexpr int kRowsPerBlock = kThreads / (kHeadDim * static_cast<int>(sizeof(T)) / 16) * kUnroll;
+    const std::int64_t blocks_x = ceil_div(desc.new_len, kRowsPerBlock);
     if (blocks_x > 0x7fffffff) return Status::invalid("new_len = " + std::to_string(desc.new_len) + ": too long");
     kv_append_vec_kernel<T, kHeadDim, kPaged>
         <<<dim3(static_cast<unsigned>(blocks_x), grid_y, 2), kThreads, 0, ctx.stream>>>(desc, args);
