@@ -5,11 +5,20 @@
 // no FLOPs. Specialized head dims copy 16-byte vectors, kUnroll of them in
 // flight per thread (all loads issued before the stores); the generic kernel
 // copies one element per thread step and serves any head dim and alignment.
-// Grid: x over (position, vector) chunks of one (b, h) row block, y over
-// (b, h) pairs (grid-strided past 65535), z = 0 for K, 1 for V.
 //
-// Measured (H100 SXM, see tools/bench/results/): figures in the results file
-// named there; the version here is the first and only one.
+// Measured, H100 80GB HBM3, bf16 B=8 H=8 L_new=2048 D=128 prefill (copy
+// ceiling cudaMemcpy d2d 2966 GB/s) and B=64 L_new=1 decode:
+//   v1 grid (chunk, b*h, K|V), 4 vectors per thread, address per vector:
+//      61.0 us = 2199 GB/s (0.74 of copy); decode 5.6 us.  (commit 0461395)
+//   v2 8 vectors per thread, one address per thread, streaming loads:
+//      65.8 us = 2039 GB/s (0.69): fewer, longer blocks; worse. (da47c78)
+//   sweep (a standalone harness, same card, one run): persistent grids of
+//      2-8 vectors per thread 2352-2399 GB/s; one block per item with the
+//      loads issued before the offset/slot lookup 2518-2525 GB/s; decode
+//      4.1-6.1 us.
+//   v3 (this file): one block per item, 2 rows per thread, loads first:
+//      53.3 us = 2518 GB/s (0.85 of copy); decode 4.1 us. See
+//      tools/bench/results/ for the benchmark run.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +32,7 @@ namespace baracuda::kernels {
 namespace kv_append_impl {
 
 constexpr int kThreads = 256;
-constexpr int kUnroll = 8;
+constexpr int kUnroll = 2;  // rows per thread (see the sweep in the header)
 
 // One of the two tensors (K or V) of a launch.
 struct Side {
@@ -42,43 +51,47 @@ __device__ __forceinline__ Side side_of(const KvAppendDesc& d, const KvAppendArg
           d.head_dim_v};
 }
 
-// kHeadDim > 0: 16-byte vectors, kVecs of them per row. kThreads is a
-// multiple of kVecs, so a thread keeps its vector column v for all kUnroll
-// steps and only the row advances (by kRowsPerStep): one address computation
-// per thread, all kUnroll loads in flight before the first store.
+// kHeadDim > 0: 16-byte vectors, kVecs of them per row. One block per item
+// (side, b, h, chunk of kRowsPerItem rows). kThreads is a multiple of kVecs,
+// so a thread keeps its vector column for all kUnroll rows and only the row
+// advances. The loads do not depend on the offsets, so they are issued first;
+// the slot lookup (offset load, range check, block table) overlaps them.
 template <class T, int kHeadDim, bool kPaged>
-__global__ void __launch_bounds__(kThreads) kv_append_vec_kernel(const KvAppendDesc desc, const KvAppendArgs args) {
+__global__ void __launch_bounds__(kThreads) kv_append_vec_kernel(const KvAppendDesc desc, const KvAppendArgs args,
+                                                                 const std::int64_t chunks) {
   constexpr int kVecElems = 16 / sizeof(T);
   constexpr int kVecs = kHeadDim / kVecElems;
   constexpr int kRowsPerStep = kThreads / kVecs;
   static_assert(kHeadDim % kVecElems == 0, "head dim must fill whole 16-byte vectors");
   static_assert(kThreads % kVecs == 0, "a block step must cover whole rows");
-  const Side side = side_of(desc, args, blockIdx.z);
+  const std::int64_t bhn = desc.batch * desc.heads;
+  const std::int64_t item = blockIdx.x;
+  const std::int64_t rest = item / chunks;
+  const std::int64_t chunk = item - rest * chunks;
+  const int which = rest >= bhn;
+  const std::int64_t bh = rest - which * bhn;
+  const std::int64_t b = bh / desc.heads;
+  const std::int64_t h = bh - b * desc.heads;
+  const Side side = side_of(desc, args, which);
   const int v = static_cast<int>(threadIdx.x) % kVecs;
-  const std::int64_t l0 = static_cast<std::int64_t>(blockIdx.x) * kRowsPerStep * kUnroll + threadIdx.x / kVecs;
-  for (std::int64_t bh = blockIdx.y; bh < desc.batch * desc.heads; bh += gridDim.y) {
-    const std::int64_t b = bh / desc.heads;
-    const std::int64_t h = bh - b * desc.heads;
-    const std::int64_t offset = __ldg(args.offsets + b);
-    const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
-                   l0 * side.src_strides.pos + v * kVecElems;
-    T* dst_head = reinterpret_cast<T*>(side.dst) + h * side.dst_strides.head + v * kVecElems;
-    uint4 data[kUnroll];
-    T* dst[kUnroll];
+  const std::int64_t l0 = chunk * kRowsPerStep * kUnroll + threadIdx.x / kVecs;
+  const T* src = reinterpret_cast<const T*>(side.src) + b * side.src_strides.batch + h * side.src_strides.head +
+                 l0 * side.src_strides.pos + v * kVecElems;
+  uint4 data[kUnroll];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const std::int64_t l = l0 + u * kRowsPerStep;
-      dst[u] = nullptr;
-      if (l >= desc.new_len) continue;
-      const KvSlot slot = kv_slot<kPaged>(desc, args, b, kv_position(offset, l));
-      if (!slot.valid) continue;
-      // Read once: stream it past the caches.
-      data[u] = __ldcs(reinterpret_cast<const uint4*>(src + u * kRowsPerStep * side.src_strides.pos));
-      dst[u] = dst_head + slot.batch_or_page * side.dst_strides.batch + slot.pos_in_page * side.dst_strides.pos;
-    }
+  for (int u = 0; u < kUnroll; ++u)
+    if (l0 + u * kRowsPerStep < desc.new_len)
+      data[u] = *reinterpret_cast<const uint4*>(src + u * kRowsPerStep * side.src_strides.pos);
+  const std::int64_t offset = __ldg(args.offsets + b);
+  T* dst_head = reinterpret_cast<T*>(side.dst) + h * side.dst_strides.head + v * kVecElems;
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (dst[u]) *reinterpret_cast<uint4*>(dst[u]) = data[u];
+  for (int u = 0; u < kUnroll; ++u) {
+    const std::int64_t l = l0 + u * kRowsPerStep;
+    if (l >= desc.new_len) continue;
+    const KvSlot slot = kv_slot<kPaged>(desc, args, b, kv_position(offset, l));
+    if (slot.valid)
+      *reinterpret_cast<uint4*>(dst_head + slot.batch_or_page * side.dst_strides.batch +
+                                slot.pos_in_page * side.dst_strides.pos) = data[u];
   }
 }
 
@@ -115,15 +128,18 @@ Status kv_append(const LaunchContext& ctx) {
   const auto& desc = *static_cast<const KvAppendDesc*>(ctx.desc);
   const auto& args = *static_cast<const KvAppendArgs*>(ctx.args);
   const std::int64_t bh = desc.batch * desc.heads;
-  const unsigned grid_y = static_cast<unsigned>(bh < 65535 ? bh : 65535);
   if constexpr (kHeadDim > 0) {
-    constexpr int kRowsPerBlock = kThreads / (kHeadDim * static_cast<int>(sizeof(T)) / 16) * kUnroll;
-    const std::int64_t blocks_x = ceil_div(desc.new_len, kRowsPerBlock);
-    if (blocks_x > 0x7fffffff) return Status::invalid("new_len = " + std::to_string(desc.new_len) + ": too long");
+    constexpr int kRowsPerItem = kThreads / (kHeadDim * static_cast<int>(sizeof(T)) / 16) * kUnroll;
+    const std::int64_t chunks = ceil_div(desc.new_len, kRowsPerItem);
+    const std::int64_t items = 2 * bh * chunks;
+    if (items > 0x7fffffff)
+      return Status::error(StatusCode::not_supported, "kv_append: batch * heads * new_len = " +
+                                                          std::to_string(bh * desc.new_len) + " rows: too many");
     kv_append_vec_kernel<T, kHeadDim, kPaged>
-        <<<dim3(static_cast<unsigned>(blocks_x), grid_y, 2), kThreads, 0, ctx.stream>>>(desc, args);
+        <<<static_cast<unsigned>(items), kThreads, 0, ctx.stream>>>(desc, args, chunks);
     return check_launch("kv_append_vec_kernel");
   } else {
+    const unsigned grid_y = static_cast<unsigned>(bh < 65535 ? bh : 65535);
     const std::int64_t dim = desc.head_dim_k > desc.head_dim_v ? desc.head_dim_k : desc.head_dim_v;
     const std::int64_t want = ceil_div(desc.new_len * dim, kThreads);
     const unsigned blocks_x = static_cast<unsigned>(want < 4096 ? want : 4096);
