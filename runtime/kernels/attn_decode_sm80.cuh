@@ -58,11 +58,11 @@
 #pragma once
 
 #include <cstdint>
-#include <type_traits>
 
 #include "baracuda/decode_tuning.hpp"
 #include "baracuda/ops/decode.hpp"
 #include "kernels/common.cuh"
+#include "kernels/mma_sm80.cuh"
 
 namespace baracuda::kernels {
 namespace decode_sm80 {
@@ -118,70 +118,16 @@ struct Params {
   float scale_log2;                           // scale * log2(e)
 };
 
-// ------------------------------------------------------------ primitives ----
-__device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
-  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte async copy; with `pred` false nothing is read and the 16 bytes are zero-filled.
-__device__ __forceinline__ void cp_async_16(std::uint32_t dst, const void* src, bool pred) {
-  const int n = pred ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(n) : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int kPending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
-}
-
-__device__ __forceinline__ void ldsm_x4(std::uint32_t (&r)[4], std::uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void ldsm_x4_trans(std::uint32_t (&r)[4], std::uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-
-// D (f32, 16x8) += A (16x16, row) * B (16x8, col).
-template <class T>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
-                                          std::uint32_t b1) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    static_assert(std::is_same_v<T, __half>, "decode elements are f16 and bf16");
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-        "{%0, %1, %2, %3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
-
-// Two floats rounded to T, packed low-first into one 32-bit register.
-template <class T>
-__device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<std::uint32_t*>(&v);
-  } else {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<std::uint32_t*>(&v);
-  }
-}
-
-__device__ __forceinline__ float fast_exp2(float x) {  // exp2(-inf) = 0
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
+// Shared sm80 primitives (kernels/mma_sm80.cuh).
+using sm80::cp_async_16;
+using sm80::cp_async_commit;
+using sm80::cp_async_wait;
+using sm80::fast_exp2;
+using sm80::ldsm_x4;
+using sm80::ldsm_x4_trans;
+using sm80::mma_16816;
+using sm80::pack2;
+using sm80::smem_addr;
 
 constexpr float kNegInf = -__builtin_huge_valf();
 constexpr float kLn2 = 0.693147180559945309f;
@@ -275,7 +221,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         const int h = hkv * p.group + g;
         src = q + b * p.q_strides.batch + h * p.q_strides.head + i * p.q_strides.pos + c * 8;
       }
-      cp_async_16(smem_addr(s_q + swizzle<kChunks>(r, c) * 8), src, ok);
+      cp_async_16(smem_addr(s_q + swizzle<kChunks>(r, c) * 8), src, ok ? 16u : 0u);
     }
   }
 
@@ -357,8 +303,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         v_off = b * p.v_strides.batch + static_cast<std::int64_t>(j) * p.v_strides.pos + v_head_off;
       }
       const int dst = swizzle<kChunks>(r, ld_c) * 8;
-      cp_async_16(smem_addr(sk + dst), ok ? k_base + k_off : k_base, ok);
-      cp_async_16(smem_addr(sv + dst), ok ? v_base + v_off : v_base, ok);
+      cp_async_16(smem_addr(sk + dst), ok ? k_base + k_off : k_base, ok ? 16u : 0u);
+      cp_async_16(smem_addr(sv + dst), ok ? v_base + v_off : v_base, ok ? 16u : 0u);
     }
   };
 
@@ -410,7 +356,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       if (t == 0) {
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk)
-          ldsm_x4(q_frag[kk], smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8));
+          ldsm_x4(smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8), q_frag[kk]);
       }
     }
     if (!warp_has_rows) continue;
@@ -429,13 +375,13 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll
       for (int kk = 0; kk < kHeadDim / 16; ++kk) {
         std::uint32_t kb[4];
-        ldsm_x4(kb, smem_addr(sk + swizzle<kChunks>(sc * 16 + k_row, 2 * kk + k_chunk) * 8));
+        ldsm_x4(smem_addr(sk + swizzle<kChunks>(sc * 16 + k_row, 2 * kk + k_chunk) * 8), kb);
         if constexpr (C::kQInRegs) {
           mma_16816<T>(s[0], q_frag[kk], kb[0], kb[1]);
           mma_16816<T>(s[1], q_frag[kk], kb[2], kb[3]);
         } else {
           std::uint32_t qa[4];
-          ldsm_x4(qa, smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8));
+          ldsm_x4(smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8), qa);
           mma_16816<T>(s[0], qa, kb[0], kb[1]);
           mma_16816<T>(s[1], qa, kb[2], kb[3]);
         }
@@ -492,7 +438,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll
       for (int np = 0; np < kHeadDim / 16; ++np) {
         std::uint32_t vb[4];
-        ldsm_x4_trans(vb, smem_addr(sv + swizzle<kChunks>(sc * 16 + v_row, 2 * np + v_chunk) * 8));
+        ldsm_x4_trans(smem_addr(sv + swizzle<kChunks>(sc * 16 + v_row, 2 * np + v_chunk) * 8), vb);
         mma_16816<T>(o_acc[2 * np], pa, vb[0], vb[1]);
         mma_16816<T>(o_acc[2 * np + 1], pa, vb[2], vb[3]);
       }

@@ -78,6 +78,7 @@
 #include "baracuda/ops/attn_fwd.hpp"
 #include "baracuda/types.hpp"
 #include "kernels/common.cuh"
+#include "kernels/mma_sm80.cuh"
 
 namespace baracuda::kernels {
 namespace attn_fwd_sm80_detail {
@@ -134,20 +135,16 @@ struct Params {
 };
 
 // ------------------------------------------------------- PTX wrappers ----
-__device__ __forceinline__ std::uint32_t smem_u32(const void* p) {
-  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte async copy global -> shared; src_bytes 0 writes 16 zero bytes.
-__device__ __forceinline__ void cp_async_16(std::uint32_t dst, const void* src, std::uint32_t src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes)
-               : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int kPending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
-}
+// Shared sm80 primitives (kernels/mma_sm80.cuh).
+using sm80::cp_async_16;
+using sm80::cp_async_commit;
+using sm80::cp_async_wait;
+using sm80::fast_exp2;
+using sm80::ldsm_x4;
+using sm80::ldsm_x4_trans;
+using sm80::mma_16816;
+using sm80::pack2;
+using sm80::smem_addr;
 
 // Returns x through an opaque move, so that the compiler cannot hoist
 // per-thread address arithmetic out of the key-tile loop (hoisted, it would
@@ -159,52 +156,6 @@ __device__ __forceinline__ std::int64_t opaque(std::int64_t x) {
 __device__ __forceinline__ int opaque(int x) {
   asm volatile("mov.b32 %0, %0;\n" : "+r"(x));
   return x;
-}
-
-__device__ __forceinline__ void ldsm_x4(std::uint32_t addr, std::uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void ldsm_x4_trans(std::uint32_t addr, std::uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-
-// D[16x8] += A[16x16] * B[16x8], f32 accumulators.
-template <class T>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0,
-                                          std::uint32_t b1) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-        "{%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-        "{%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-// Two floats rounded to T, packed (lo in the low half).
-template <class T>
-__device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<std::uint32_t*>(&v);
-  } else {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<std::uint32_t*>(&v);
-  }
 }
 
 // --------------------------------------------------------------- kernel ----
@@ -590,7 +541,7 @@ struct AttnFwd {
     }
     const int n_blocks = static_cast<int>((n_keys + kBlockN - 1) / kBlockN);
 
-    const std::uint32_t sQ = smem_u32(smem_raw);
+    const std::uint32_t sQ = smem_addr(smem_raw);
     const std::uint32_t sK = sQ + kQBytes;
     const std::uint32_t sV = sK + kStages * kTileBytes;
     if constexpr (kDPad != kHeadDim) zero_pad_columns(smem_raw, kBlockM + 2 * kStages * kBlockN, tid);
