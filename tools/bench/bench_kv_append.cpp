@@ -83,7 +83,6 @@ void run(const Problem& p, double copy) {
 
 int main() {
   const double copy = bench::copy_gbps();
-  bench::emit("copy", "d2d 1GiB", "cudaMemcpyAsync", 0.0, "\"gbps\": " + std::to_string(copy));
   run({"prefill", 8, 8, 2048, 4096, 128}, copy);
   run({"decode", 64, 8, 1, 4096, 128}, copy);
   return 0;

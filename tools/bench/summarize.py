@@ -48,9 +48,11 @@ def main(argv):
             peer_text = []
             for p in peers:
                 value, unit = rate(p)
-                ratio = p["median_us"] / best["median_us"] if best and best["median_us"] > 0 else float("nan")
-                peer_text.append(f"{p['impl']} {value:.0f} {unit} ({p['median_us']:.1f} us; x{ratio:.2f})"
-                                 if value is not None else f"{p['impl']} {p['median_us']:.1f} us (x{ratio:.2f})")
+                timing = f"{p['median_us']:.1f} us"
+                if best and best["median_us"] > 0 and p["median_us"] > 0:
+                    timing += f"; x{p['median_us'] / best['median_us']:.2f}"
+                peer_text.append(f"{p['impl']} {value:.0f} {unit} ({timing})" if value is not None
+                                 else f"{p['impl']} ({timing})")
             if best:
                 value, unit = rate(best)
                 extra = f" frac_copy={best['frac_copy']:.2f}" if "frac_copy" in best else ""
