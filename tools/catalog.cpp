@@ -29,7 +29,7 @@ explain, problem (defaults in brackets):
   --causal   --paged   --style neox|gptj [neox]   --page-size N [16]
   --batch N [1]  --heads-q N [32]  --heads-kv N [8]  --seq-q N [1024]  --seq-k N [= seq-q]
   --q-len N [1] (decode)   --max-len N [4096]
-  --target sm80|sm86|sm90|... [the current GPU; sm90 when there is none]
+  --target sm80|sm86|sm90|... [the current GPU; else the newest arch compiled]
 explain, preference:
   --objective fastest|most_precise   --deterministic   --batch-invariant
   --min-math bf16|f16|f32|f64|exact  --min-acc f32|f64  --max-workspace BYTES
@@ -216,8 +216,9 @@ Target parse_target(Options& opt) {
   }
   auto t = Target::from_device(0);
   if (t) return t.value();
-  std::printf("(no GPU here: explaining for --target sm90)\n");
-  return Target::named(90);
+  const int newest = Catalog::compiled_archs().back();
+  std::printf("(no GPU here: explaining for --target sm%d, the newest arch this build has code for)\n", newest);
+  return Target::named(newest);
 }
 
 template <class Op>
