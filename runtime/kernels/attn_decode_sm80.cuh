@@ -118,16 +118,8 @@ struct Params {
   float scale_log2;                           // scale * log2(e)
 };
 
-// Shared sm80 primitives (kernels/mma_sm80.cuh).
-using sm80::cp_async_16;
-using sm80::cp_async_commit;
-using sm80::cp_async_wait;
-using sm80::fast_exp2;
-using sm80::ldsm_x4;
-using sm80::ldsm_x4_trans;
-using sm80::mma_16816;
-using sm80::pack2;
-using sm80::smem_addr;
+// Shared sm80 primitives: cp.async, ldmatrix, mma.sync, packing, exp2.
+using namespace sm80;  // kernels/mma_sm80.cuh
 
 constexpr float kNegInf = -__builtin_huge_valf();
 constexpr float kLn2 = 0.693147180559945309f;
