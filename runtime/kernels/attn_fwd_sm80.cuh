@@ -60,6 +60,12 @@
 //   (flash 267 / 218), D96 (H16) 276 / 251 (338 / 295), D192 (H8) 269 / 252
 //   (325 / 267): behind; D80 and D96 use padded (not swizzled) smem rows and
 //   the general copy path, which is where to look first.
+//   Benchmark at 8351cc7 (H100, tools/bench/results/h100-8351cc7-bench.md):
+//   S >= 4096, D64 / D128 1.02-1.13x flash; D256 0.99-1.18x (bf16 full
+//   S=4096 320 vs 322, S=16384 328 vs 329 TFLOP/s).
+//   v4  D256 keeps the first 8 of 16 k16 steps of Q in registers (tile_shape):
+//       +2.6-3.7% over v3 on D256 in a same-process sweep on an H200 (output
+//       bit-identical); see tools/bench/results/ for the benchmark run.
 //   cuDNN (SDPA CUDNN_ATTENTION, wgmma) runs these shapes at 440-740 TFLOP/s:
 //   the sm90a arch class is the path past this one.
 // D = 256 sits at the shared-memory bandwidth of 16-row warps (0.56 ldmatrix
@@ -91,6 +97,8 @@ struct TileShape {
   bool q_in_regs;  // Q fragments live in registers for the whole CTA (else re-read from smem per tile)
   int stages;      // 2: K and V double-buffered one tile ahead (one barrier per tile)
                    // 1: one K and one V buffer, V loads under Q K^T, the next K under softmax and P V
+  int q_reg_steps = 0;  // !q_in_regs: the first q_reg_steps k16 steps of Q live in registers, the rest
+                        // are re-read from smem per tile (0: none)
 };
 
 // Tile shape per (16-padded) head dim. Register budget per thread (f32
@@ -114,7 +122,14 @@ constexpr TileShape tile_shape(int head_dim_padded) {
   // that two CTAs share an SM (D = 256: 96 KB each). D = 256: 302 / 323
   // TFLOP/s; 128 rows with 8 warps (one CTA/SM) 294 / 304; 64x32 with Q in
   // registers and two stages 307 / 304.
-  return {64, 64, 4, false, 1};
+  if (head_dim_padded <= 192) return {64, 64, 4, false, 1};
+  // D = 256: the same shape with the first 8 of the 16 k16 steps of Q kept in
+  // registers (half the Q re-reads from smem; all of Q spills). Sweep on an
+  // H200, bf16, vs the shape above / torch flash in the same process:
+  // S=4096 full 1.027x / 1.009x, S=16384 full 1.027x / 1.007x, causal
+  // 1.026x / 1.021x and 1.037x / 1.144x; output bit-identical. 128x64 with
+  // 8 warps (FA2's A100 shape), single or double buffered: 0.90-0.94x.
+  return {64, 64, 4, false, 1, 8};
 }
 
 // --------------------------------------------------------------- params ----
@@ -151,7 +166,8 @@ __device__ __forceinline__ int opaque(int x) {
 }
 
 // --------------------------------------------------------------- kernel ----
-template <class T, int kHeadDim, bool kCausal, int kBlockM, int kBlockN, int kWarps, bool kQInRegs, int kStages>
+template <class T, int kHeadDim, bool kCausal, int kBlockM, int kBlockN, int kWarps, bool kQInRegs, int kStages,
+          int kQRegStepsReq = 0>
 struct AttnFwd {
   static_assert(std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>, "T must be __half or __nv_bfloat16");
   static_assert(kHeadDim % 8 == 0 && kHeadDim >= 16 && kHeadDim <= 256,
@@ -177,6 +193,8 @@ struct AttnFwd {
   static constexpr int kQBytes = kBlockM * kRowBytes;
   static constexpr int kTileBytes = kBlockN * kRowBytes;
   static constexpr int kSmemBytes = kQBytes + 2 * kStages * kTileBytes;
+  // k16 steps of Q held in registers for the whole CTA (the rest re-read from smem)
+  static constexpr int kQRegSteps = kQInRegs ? kKSteps : (kQRegStepsReq < kKSteps ? kQRegStepsReq : kKSteps);
   static constexpr int kMinBlocks = kWarps <= 4 ? 2 : 1;
 
   static_assert(kWarpRows == 16 || kWarpRows == 32, "each warp owns 16 or 32 query rows");
@@ -265,7 +283,7 @@ struct AttnFwd {
     float acc_o[kMT][kDT][4];
     float row_max[kMT][2];  // raw scores (before scale)
     float row_sum[kMT][2];  // this lane's partial sum of P
-    std::uint32_t q_frag[kQInRegs ? kMT : 1][kQInRegs ? kKSteps : 1][4];
+    std::uint32_t q_frag[kQRegSteps > 0 ? kMT : 1][kQRegSteps > 0 ? kQRegSteps : 1][4];
   };
   using Scores = float[kMT][kNT][4];
 
@@ -287,9 +305,9 @@ struct AttnFwd {
     std::uint32_t a[kMT][4];
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt) {
-      if constexpr (kQInRegs) {
+      if (ks < kQRegSteps) {  // compile-time once unrolled
 #pragma unroll
-        for (int e = 0; e < 4; ++e) a[mt][e] = st.q_frag[mt][ks][e];
+        for (int e = 0; e < 4; ++e) a[mt][e] = st.q_frag[mt][ks < kQRegSteps ? ks : 0][e];
       } else {
         const std::uint32_t q_base = sQ + (warp * kWarpRows + (lane & 15)) * kRowBytes;
         ldsm_x4(q_base + mt * 16 * kRowBytes + chunk_off(2 * ks, lane_xa(lane)), a[mt]);
@@ -582,13 +600,13 @@ struct AttnFwd {
       }
       __syncwarp();
     }
-    if constexpr (kQInRegs) {
+    if constexpr (kQRegSteps > 0) {
       const std::uint32_t xa = kSwizzle ? ((lane >> 4) ^ (lane & 7)) : (lane >> 4);
       const std::uint32_t q_base = sQ + (warp * kWarpRows + (lane & 15)) * kRowBytes;
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
-        for (int ks = 0; ks < kKSteps; ++ks) ldsm_x4(q_base + mt * 16 * kRowBytes + chunk_off(2 * ks, xa), st.q_frag[mt][ks]);
+        for (int ks = 0; ks < kQRegSteps; ++ks) ldsm_x4(q_base + mt * 16 * kRowBytes + chunk_off(2 * ks, xa), st.q_frag[mt][ks]);
     }
 
     // Key tiles from the last to the first: the ones that need a mask come first.
@@ -649,6 +667,10 @@ __global__ void __launch_bounds__(Kernel::kThreads, Kernel::kMinBlocks) attn_fwd
   Kernel::run(p);
 }
 
+template <class T, int kHeadDim, bool kCausal, TileShape kShape>
+using KernelFor = AttnFwd<T, kHeadDim, kCausal, kShape.block_m, kShape.block_n, kShape.warps, kShape.q_in_regs,
+                          kShape.stages, kShape.q_reg_steps>;
+
 template <class T>
 constexpr Element element_of() {
   return std::is_same_v<T, __half> ? Element::f16 : Element::bf16;
@@ -658,8 +680,7 @@ constexpr Element element_of() {
 // arguments; the checks here only keep a misuse from reaching the device.
 template <class T, int kHeadDim, bool kCausal, TileShape kShape>
 Status launch(const AttnFwdDesc& d, const AttnFwdArgs& a, cudaStream_t stream) {
-  using Kernel = AttnFwd<T, kHeadDim, kCausal, kShape.block_m, kShape.block_n, kShape.warps, kShape.q_in_regs,
-                         kShape.stages>;
+  using Kernel = KernelFor<T, kHeadDim, kCausal, kShape>;
   constexpr const char* kName = "attn_fwd_sm80";
   const std::int64_t bh_total = d.batch * d.heads_q;
   const std::int64_t m_blocks = ceil_div(d.seq_q, Kernel::kRowsPerCta);
@@ -736,8 +757,7 @@ Status attn_fwd_sm80(const LaunchContext& ctx) {
   if (d.batch < 1 || d.heads_q < 1 || d.seq_q < 1 || d.seq_k < 1) return Status::success();
 
   constexpr detail::TileShape kShape = detail::tile_shape((kHeadDim + 15) / 16 * 16);
-  using Kernel = detail::AttnFwd<T, kHeadDim, kCausal, kShape.block_m, kShape.block_n, kShape.warps,
-                                 kShape.q_in_regs, kShape.stages>;
+  using Kernel = detail::KernelFor<T, kHeadDim, kCausal, kShape>;
   // One shape serves every cc >= 8.0: it fits the 99 KB per block of sm86 / sm89.
   static_assert(Kernel::kSmemBytes <= 99 * 1024, "tile shape exceeds the smallest sm80-class shared memory");
   return detail::launch<T, kHeadDim, kCausal, kShape>(d, a, ctx.stream);
