@@ -12,8 +12,11 @@
 //
 // Angle accuracy (the choice that matters for long contexts):
 //   freq_i = position_scale * theta_base^(-2i/r) is computed in f64 and rounded
-//   once to the angle type (f32; f64 for f64 tensors), once per block into
-//   shared memory; angle = fl(fl(p) * freq_i) with one IEEE multiply; cos/sin
+//   once to the angle type (f32; f64 for f64 tensors), once per launch on the
+//   host into a table in the kernel parameters (Params::freq, r/2 <= 128; the
+//   generic kernel computes it on the device, same formula, when r/2 > 128:
+//   the choice depends on r alone, so every kernel uses the same bits for the
+//   same call); angle = fl(fl(p) * freq_i) with one IEEE multiply; cos/sin
 //   by sincosf / sincos (full-range accurate, <= 2 ulp, Payne-Hanek reduction
 //   past |angle| = 105615), NOT __sincosf, which has no accurate range
 //   reduction and whose error grows with |angle|. So the only
@@ -27,8 +30,15 @@
 //   append gives the same bits as rope_kv_append().
 //
 // Work mapping (specialized head dims, 16-byte vectors of kVec elements):
-//   a warp takes one (token, head chunk) item at a time (grid-stride over
-//   items, grid capped at 8 blocks per SM); inside the warp, groups of kGroup lanes each
+//   rope() with rotary_dim == head_dim (rope_tok_kernel): one-shot grid of
+//   256-thread blocks, block = (token, 256 / kGroup head rows), kGroup =
+//   (D/2) / kVec threads per row, each thread one 16-byte vector pair (NeoX:
+//   vector v and its partner D/2 later; GPT-J: vectors v and v + kGroup);
+//   both loads issued, then the first D/2 threads compute the token's
+//   cos/sin into shared memory, __syncthreads, rotate, store.
+//   Everything else (partial rotary, the fused append): a warp takes one
+//   (token, head chunk) item at a time (grid-stride over items, grid capped
+//   at 8 blocks per SM); inside the warp, groups of kGroup lanes each
 //   own one head row, and each lane owns kVec whole pairs of that row (NeoX:
 //   the vector at i and the vector at i + r/2; GPT-J: two vectors of adjacent
 //   pairs), so a lane's cos/sin are computed once per token and reused across
@@ -45,7 +55,17 @@
 //
 // Measured (H100 80GB HBM3, 132 SMs, CUDA events, median of 50; bench_rope /
 // peer_rope.py in the same run; gbps counts bytes read + written):
-//   v1 (this version: warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
+//   v2 (this version: rope_tok_kernel for full-rotary rope(), frequencies
+//   from the host-computed parameter table in every kernel). Sweep
+//   (.scratch/rope_tok/rope_tok.cu, H100, rope NeoX bf16 in place, B=1
+//   L=16384 H=32 D=128 [B,L,H,D], median of 350): v1 library 102.8 us; the
+//   same token-per-block kernel with a precomputed frequency table 94.8 us
+//   (per-block f64 pow instead: 100.1 us), bit-identical to v1 (that table
+//   was built on the device with rope_freq; v2 builds it on the host); in-place
+//   copy floor (16-byte load + store back, no math) 94.6 us; torch.compile
+//   95.4 us. The library's own v2 figure comes from the next bench_rope run;
+//   the other v1 figures below stand until then.
+//   v1 (warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
 //   rope, NeoX bf16, B=1 L=16384 H=32 D=128, in place:
 //     rope_bf16_hd128_neox_sm80  102.2 us  2626 GB/s  (0.91 of a d2d copy of
 //     the same bytes, 93.0 us / 2886 GB/s); torch.compile of the rotate-half
@@ -64,6 +84,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
@@ -129,6 +150,22 @@ struct RowSet {
   bool copy_tail = false;                           // write dims >= rotary_dim (false when in place)
 };
 
+// Inverse frequencies freq_i = position_scale * theta^(-2i / r), i < r/2,
+// computed once on the host per launch (launch(): f64 std::pow, the formula
+// of rope_freq, rounded once to AngleT<T>) and passed in the kernel
+// parameters (constant bank). Sized for the specialized head dims (<= 256:
+// 128 pairs); a generic-kernel call with more pairs leaves it unfilled and
+// its kernel computes the frequencies with rope_freq on the device instead.
+// Every kernel takes a pair's frequency from the same source, chosen by
+// rotary_dim alone (freq_in_table), so rope() and rope_kv_append() produce
+// the same bits whichever kernel runs them.
+constexpr int kFreqTable = 128;
+
+union FreqTable {
+  float f32[kFreqTable];   // AngleT = float (f16, bf16, f32 tensors)
+  double f64[kFreqTable];  // AngleT = double (f64 tensors)
+};
+
 struct Params {
   RowSet q;   // rotated
   RowSet k;   // rotated; fused: K_new -> K_cache
@@ -143,7 +180,31 @@ struct Params {
   std::int64_t warps_per_token = 1;         // head chunks per token (one warp item each)
   KvAppendDesc kv_desc;                     // fused only
   KvAppendArgs kv_args;                     // fused only
+  FreqTable freq{};                         // [half] when freq_in_table(half), else unused
 };
+// Kernel parameters are limited to 4 KB (sm_80 / pre-12.1 toolkits); the
+// table is 1 KB of it.
+static_assert(sizeof(Params) <= 4096, "rope Params must fit the 4 KB kernel-parameter limit");
+
+__host__ __device__ constexpr bool freq_in_table(std::int64_t half) { return half <= kFreqTable; }
+
+// Frequency of pair i from the launch's table (requires freq_in_table(p.half)).
+template <class A>
+__device__ __forceinline__ A table_freq(const Params& p, std::int64_t i) {
+  if constexpr (std::is_same_v<A, double>) {
+    return p.freq.f64[i];
+  } else {
+    return p.freq.f32[i];
+  }
+}
+
+// Frequency of pair i for any launch: the table when it covers the rotary
+// pairs, else rope_freq on the device (generic kernel, rotary_dim > 256).
+template <class T>
+__device__ __forceinline__ AngleT<T> pair_freq(const Params& p, std::int64_t i) {
+  if (freq_in_table(p.half)) return table_freq<AngleT<T>>(p, i);
+  return rope_freq<T>(p.theta_base, p.position_scale, 2 * p.half, i);
+}
 
 // The row of head-list index j (Q heads, then K heads, then V heads) for
 // token (b, l): source, destination, and what to do with it.
@@ -296,10 +357,12 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
   constexpr int kSlots = Tile::kSlots;
   constexpr int kRowsPerWarp = Tile::kRowsPerWarp;
   static_assert(Tile::kVectorizable, "rope_vec_kernel needs kHeadDim to be a multiple of two 16-byte vectors");
+  static_assert(kHeadDim / 2 <= kFreqTable, "the launch's frequency table covers every rotary pair of this kernel");
 
+  // Staged from the parameter table (lane-divergent indices below would
+  // serialize on the constant bank; shared memory does not).
   __shared__ A s_freq[kHeadDim / 2];
-  for (int i = threadIdx.x; i < p.half; i += blockDim.x)
-    s_freq[i] = rope_freq<T>(p.theta_base, p.position_scale, 2 * p.half, i);
+  for (int i = threadIdx.x; i < p.half; i += blockDim.x) s_freq[i] = table_freq<A>(p, i);
   __syncthreads();
 
   const int lane = threadIdx.x & 31;
@@ -368,6 +431,105 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
   }
 }
 
+// --------------------------- token per block (rope(), full rotary) ----
+// rope() with rotary_dim == head_dim == kHeadDim: a one-shot grid, block
+// (x, y) = token x, head rows y * kRows .. + kRows - 1 (Q heads, then K
+// heads: resolve_row's order). kGroup = (D/2) / kVec threads per row; thread
+// v of a row owns the 16-byte vectors v and v + kGroup, the same two vectors
+// place_slot gives lane g = v (NeoX: elements kVec v .. and their partners
+// D/2 later; GPT-J: adjacent pairs inside each vector). Both loads are issued
+// first; meanwhile the block's first D/2 threads turn the token's position
+// and the table's frequencies into (cos, sin) with rope_cos_sin, into shared
+// memory; __syncthreads; rotate_slot; store. Same frequency, same
+// rope_cos_sin, same rotation as rope_vec_kernel: the same bits.
+constexpr int kTokThreads = 256;
+
+template <class T>
+__device__ __forceinline__ void opaque_words(Vec16<T>& x) {
+  auto* w = reinterpret_cast<unsigned*>(&x);
+  asm volatile("" : "+r"(w[0]), "+r"(w[1]), "+r"(w[2]), "+r"(w[3]));
+}
+
+template <class T, int kHeadDim>
+struct TokTile {
+  static constexpr int kVec = 16 / static_cast<int>(sizeof(T));  // elements per 16-byte vector
+  static constexpr int kHalf = kHeadDim / 2;                      // rotary pairs (full rotary)
+  static constexpr int kGroup = kHalf / kVec > 0 ? kHalf / kVec : 1;  // threads per head row
+  static constexpr int kRows = kTokThreads / kGroup;              // head rows per block
+  // Specialized head dims whose rows tile the block in whole 16-byte vector
+  // pairs and whose pairs each get one cos/sin thread; anything else keeps
+  // rope_vec_kernel. (Holds for every element type at 64 / 128 / 256: at
+  // most 64 threads per row, 128 pairs.)
+  static constexpr bool kSupported = (kHeadDim == 64 || kHeadDim == 128 || kHeadDim == 256) && kHalf % kVec == 0 &&
+                                     kTokThreads % kGroup == 0 && kHalf <= kTokThreads && kHalf <= kFreqTable;
+  // f64 sincos needs more registers than the 32 of 8 blocks per SM.
+  static constexpr int kMinBlocks = sizeof(T) == 8 ? 4 : 8;
+};
+
+template <class T, int kHeadDim, RopeStyle kStyle>
+__global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks) rope_tok_kernel(const Params p) {
+  using Tile = TokTile<T, kHeadDim>;
+  using A = AngleT<T>;
+  constexpr int kVec = Tile::kVec;
+  constexpr int kHalf = Tile::kHalf;
+  static_assert(Tile::kSupported, "rope_tok_kernel: head dim / element type not supported");
+  static_assert(kHalf % kVec == 0 && Tile::kGroup * kVec == kHalf, "a row is kGroup vector pairs");
+  static_assert(Tile::kRows * Tile::kGroup == kTokThreads, "whole rows per block");
+
+  // (cos, sin) stored in the order the threads consume them: thread v reads
+  // entries kVec v .. kVec v + kVec - 1, rotate_slot's c[t] / s[t]. NeoX: pair
+  // kVec v + t. GPT-J: pairs (kVec/2) v + t of vector a, then (kVec/2) v + t
+  // + D/4 of vector b.
+  __shared__ A s_c[kHalf];
+  __shared__ A s_s[kHalf];
+
+  const int row = static_cast<int>(threadIdx.x) / Tile::kGroup;
+  const int v = static_cast<int>(threadIdx.x) - row * Tile::kGroup;
+  const std::int64_t token = blockIdx.x;
+  const std::int64_t j = static_cast<std::int64_t>(blockIdx.y) * Tile::kRows + row;
+  const std::int64_t b = token / p.seq_len;
+  const std::int64_t l = token - b * p.seq_len;
+  const int ea = v * kVec;
+  const int eb = ea + kHalf;
+
+  // 1. Both loads first (rows past the last head: inactive).
+  const RowJob<T> job = resolve_row<T, false>(p, j, b, l, KvSlot{true, b, l});
+  Vec16<T> va, vb;
+  if (job.active) {
+    load16(va, job.src + ea);
+    load16(vb, job.src + eb);
+  }
+
+  // 2. The token's (cos, sin), one pair per thread.
+  if (threadIdx.x < kHalf) {
+    const int i = static_cast<int>(threadIdx.x);  // pair
+    int at = i;
+    if constexpr (kStyle == RopeStyle::gptj) {
+      constexpr int kHv = kVec / 2;  // pairs per vector
+      const int in_b = i >= kHalf / 2 ? 1 : 0;
+      const int q = i - in_b * (kHalf / 2);
+      at = (q / kHv) * kVec + in_b * kHv + q % kHv;
+    }
+    A c, s;
+    rope_cos_sin(__ldg(p.positions + token), table_freq<A>(p, i), c, s);
+    s_c[at] = c;
+    s_s[at] = s;
+  }
+  __syncthreads();
+
+  // 3. Rotate, store (full rotary: every vector holds rotated pairs only).
+  if (!job.active) return;
+  // The loaded words stay opaque until here: otherwise the element unpacking
+  // is scheduled right after the loads, which waits on them before the
+  // cos/sin work and doubles the live registers across sincosf (a spill at
+  // 32 registers).
+  opaque_words(va);
+  opaque_words(vb);
+  rotate_slot<T, kHeadDim, kStyle>(va, vb, ea, eb, kHalf, s_c + ea, s_s + ea);
+  store16(job.dst + ea, va);
+  store16(job.dst + eb, vb);
+}
+
 // ------------------------------------------------- generic (any D) ----
 // Lanes over "items": item i < half is the rotated pair i (NeoX: elements i,
 // i + half; GPT-J: 2i, 2i + 1); item i >= half copies tail elements
@@ -379,8 +541,7 @@ __global__ void __launch_bounds__(kBlockThreads) rope_generic_kernel(const Param
   using A = AngleT<T>;
   __shared__ A s_freq[kGenericFreqTable];
   const std::int64_t half = p.half;
-  for (int i = threadIdx.x; i < half && i < kGenericFreqTable; i += blockDim.x)
-    s_freq[i] = rope_freq<T>(p.theta_base, p.position_scale, 2 * half, i);
+  for (int i = threadIdx.x; i < half && i < kGenericFreqTable; i += blockDim.x) s_freq[i] = pair_freq<T>(p, i);
   __syncthreads();
 
   const int lane = threadIdx.x & 31;
@@ -405,7 +566,7 @@ __global__ void __launch_bounds__(kBlockThreads) rope_generic_kernel(const Param
       std::int64_t e0, e1;
       bool has_e1 = true;
       if (rotated) {
-        const A f = it < kGenericFreqTable ? s_freq[it] : rope_freq<T>(p.theta_base, p.position_scale, 2 * half, it);
+        const A f = it < kGenericFreqTable ? s_freq[it] : pair_freq<T>(p, it);
         rope_cos_sin(position, f, c, s);
         e0 = kStyle == RopeStyle::neox ? it : 2 * it;
         e1 = kStyle == RopeStyle::neox ? it + half : 2 * it + 1;
@@ -462,6 +623,37 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
   p.half = (rotary_dim < p.head_dim ? rotary_dim : p.head_dim) / 2;
   const std::int64_t rows_total = p.q.heads + p.k.heads + p.v.heads;
   if (p.tokens <= 0 || rows_total <= 0) return Status::success();
+
+  // The frequency table (see Params::freq): rope_freq's formula in f64 on the
+  // host, rounded once to the angle type.
+  if (freq_in_table(p.half)) {
+    using A = AngleT<T>;
+    for (std::int64_t i = 0; i < p.half; ++i) {
+      const double exponent = -static_cast<double>(2 * i) / static_cast<double>(2 * p.half);
+      const A f = static_cast<A>(p.position_scale * std::pow(p.theta_base, exponent));
+      if constexpr (std::is_same_v<A, double>) {
+        p.freq.f64[i] = f;
+      } else {
+        p.freq.f32[i] = f;
+      }
+    }
+  }
+
+  // rope() with full rotary on a specialized head dim: rope_tok_kernel, one
+  // block per (token, kRows head rows), at every token count. No token-count
+  // threshold: none has been measured, one thread per vector pair is the most
+  // parallelism any mapping exposes (decode calls included), and it keeps
+  // this path under the small-shape GPU tests.
+  if constexpr (!kFused && TokTile<T, kHeadDim>::kSupported) {
+    using TT = TokTile<T, kHeadDim>;
+    const std::int64_t row_chunks = ceil_div(rows_total, static_cast<std::int64_t>(TT::kRows));
+    if (p.head_dim == kHeadDim && 2 * p.half == kHeadDim && p.tokens <= 0x7fffffff && row_chunks <= 65535) {
+      rope_tok_kernel<T, kHeadDim, kStyle>
+          <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(row_chunks)), kTokThreads, 0, ctx.stream>>>(
+              p);
+      return check_launch(name);
+    }
+  }
 
   // Vector path: fixed D, and NeoX partners r/2 apart must stay 16-byte aligned.
   bool vectorized = false;
