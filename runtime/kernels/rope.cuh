@@ -57,14 +57,18 @@
 // peer_rope.py in the same run; gbps counts bytes read + written):
 //   v2 (this version: rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
-//   (.scratch/rope_tok/rope_tok.cu, H100, rope NeoX bf16 in place, B=1
+//   (a standalone harness, H100, rope NeoX bf16 in place, B=1
 //   L=16384 H=32 D=128 [B,L,H,D], median of 350): v1 library 102.8 us; the
 //   same token-per-block kernel with a precomputed frequency table 94.8 us
 //   (per-block f64 pow instead: 100.1 us), bit-identical to v1 (that table
 //   was built on the device with rope_freq; v2 builds it on the host); in-place
 //   copy floor (16-byte load + store back, no math) 94.6 us; torch.compile
-//   95.4 us. The library's own v2 figure comes from the next bench_rope run;
-//   the other v1 figures below stand until then.
+//   95.4 us. Library (commit 052254f, bench_rope beside peer_rope.py, one
+//   run): 94.9 us = 2829 GB/s (0.98 of a 93.2 us copy) vs torch.compile
+//   95.3 us (1.004x). Fused RoPE + append: B=4 L=2048 78.0 us (rope then
+//   append 84.6 us); B=64 L=1 9.2 us (was 6.9 us in v1: the 1 KB frequency
+//   table in the parameters and its copy to shared memory per block cost
+//   about 2 us at decode size; rope then append 14.8 us).
 //   v1 (warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
 //   rope, NeoX bf16, B=1 L=16384 H=32 D=128, in place:
 //     rope_bf16_hd128_neox_sm80  102.2 us  2626 GB/s  (0.91 of a d2d copy of
