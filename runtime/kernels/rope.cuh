@@ -66,9 +66,11 @@
 //   95.4 us. Library (commit 052254f, bench_rope beside peer_rope.py, one
 //   run): 94.9 us = 2829 GB/s (0.98 of a 93.2 us copy) vs torch.compile
 //   95.3 us (1.004x). Fused RoPE + append: B=4 L=2048 78.0 us (rope then
-//   append 84.6 us); B=64 L=1 9.2 us (was 6.9 us in v1: the 1 KB frequency
-//   table in the parameters and its copy to shared memory per block cost
-//   about 2 us at decode size; rope then append 14.8 us).
+//   append 84.6 us); B=64 L=1 9.2 us (was 6.9 us in v1; rope then append
+//   14.8 us). Most of the decode-size loss was host time: the table's
+//   std::pow calls on every launch. With the table cached per thread
+//   (d6be576): B=64 L=1 8.1 us (rope then append 13.3 us), rope 94.8 us;
+//   the rest is the 1 KB larger parameter block and its staging.
 //   v1 (warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
 //   rope, NeoX bf16, B=1 L=16384 H=32 D=128, in place:
 //     rope_bf16_hd128_neox_sm80  102.2 us  2626 GB/s  (0.91 of a d2d copy of
