@@ -712,20 +712,30 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
 
 }  // namespace rope_detail
 
+namespace rope_detail {
+// The parameters both entries share: positions, token counts, head dim, RoPE settings.
+inline Params base_params(const std::int64_t* positions, std::int64_t batch, std::int64_t len,
+                          std::int64_t head_dim, const RopeParams& rope) {
+  Params p;
+  p.positions = positions;
+  p.seq_len = len;
+  p.tokens = batch * len;
+  p.head_dim = head_dim;
+  p.theta_base = rope.theta_base;
+  p.position_scale = rope.position_scale;
+  return p;
+}
+}  // namespace rope_detail
+
 // RoPE on Q and/or K (ops/rope.hpp). kHeadDim 0: any head dim.
 template <class T, int kHeadDim, RopeStyle kStyle>
 Status rope(const LaunchContext& ctx) {
   const auto& desc = *static_cast<const RopeDesc*>(ctx.desc);
   const auto& args = *static_cast<const RopeArgs*>(ctx.args);
-  rope_detail::Params p;
+  rope_detail::Params p =
+      rope_detail::base_params(args.positions, desc.batch, desc.seq_len, desc.head_dim, desc.rope);
   p.q = rope_detail::row_set(args.q_in, args.q_in_strides, args.q_out, args.q_out_strides, desc.heads_q, true);
   p.k = rope_detail::row_set(args.k_in, args.k_in_strides, args.k_out, args.k_out_strides, desc.heads_k, true);
-  p.positions = args.positions;
-  p.seq_len = desc.seq_len;
-  p.tokens = desc.batch * desc.seq_len;
-  p.head_dim = desc.head_dim;
-  p.theta_base = desc.rope.theta_base;
-  p.position_scale = desc.rope.position_scale;
   return rope_detail::launch<T, kHeadDim, kStyle, false, false>(p, desc.rope.rotary_dim, ctx, "rope");
 }
 
@@ -737,16 +747,10 @@ Status rope_kv_append(const LaunchContext& ctx) {
   const auto& args = *static_cast<const RopeKvAppendArgs*>(ctx.args);
   const KvAppendDesc& ad = desc.append;
   const KvAppendArgs& aa = args.append;
-  rope_detail::Params p;
+  rope_detail::Params p = rope_detail::base_params(args.positions, ad.batch, ad.new_len, ad.head_dim_k, desc.rope);
   p.q = rope_detail::row_set(args.q_in, args.q_in_strides, args.q_out, args.q_out_strides, desc.heads_q, true);
   p.k = rope_detail::row_set(aa.k_new, aa.k_new_strides, aa.k_cache, aa.k_cache_strides, ad.heads, false);
   p.v = rope_detail::row_set(aa.v_new, aa.v_new_strides, aa.v_cache, aa.v_cache_strides, ad.heads, false);
-  p.positions = args.positions;
-  p.seq_len = ad.new_len;
-  p.tokens = ad.batch * ad.new_len;
-  p.head_dim = ad.head_dim_k;
-  p.theta_base = desc.rope.theta_base;
-  p.position_scale = desc.rope.position_scale;
   p.kv_desc = ad;
   p.kv_args = aa;
   return rope_detail::launch<T, kHeadDim, kStyle, true, kPaged>(p, desc.rope.rotary_dim, ctx, "rope_kv_append");

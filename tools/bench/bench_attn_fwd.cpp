@@ -24,26 +24,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "baracuda/baracuda.hpp"
+#include "bench_common.hpp"
 
 namespace {
 
 using namespace baracuda;
-
-#define BENCH_CUDA(expr)                                                                              \
-  do {                                                                                                \
-    const cudaError_t err_ = (expr);                                                                  \
-    if (err_ != cudaSuccess) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(err_)); \
-      std::exit(1);                                                                                   \
-    }                                                                                                 \
-  } while (0)
 
 constexpr int kHidden = 2048;
 constexpr std::int64_t kTokens = 16384;  // batch * seq
@@ -58,55 +49,6 @@ struct Options {
   int causal = -1;                // -1: both
   int reps = 30;
 };
-
-// Half-precision bits of a float (round to nearest even); finite inputs only.
-std::uint16_t to_bf16_bits(float x) {
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof(u));
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<std::uint16_t>(u >> 16);
-}
-std::uint16_t to_f16_bits(float x) {
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof(u));
-  const std::uint32_t sign = (u >> 16) & 0x8000u;
-  const float a = std::fabs(x);
-  if (a < 6.103515625e-05f) {  // subnormal half: multiples of 2^-24
-    return static_cast<std::uint16_t>(sign | static_cast<std::uint32_t>(std::nearbyint(a * 16777216.0f)));
-  }
-  std::uint32_t m;
-  std::memcpy(&m, &a, sizeof(m));
-  m += 0x0fffu + ((m >> 13) & 1u);  // round the 23-bit mantissa to 10 bits
-  const std::uint32_t e = (m >> 23) - 127 + 15;
-  if (e >= 31) return static_cast<std::uint16_t>(sign | 0x7c00u);
-  return static_cast<std::uint16_t>(sign | (e << 10) | ((m >> 13) & 0x3ffu));
-}
-
-// One device allocation holding `count` values drawn from N(0, 1), rounded to
-// the element: a random block of 4 Mi values repeated over the buffer (never zeros).
-struct DeviceInput {
-  void* ptr = nullptr;
-  DeviceInput(std::size_t count, Element e, std::mt19937_64& rng) {
-    const std::size_t block = std::min<std::size_t>(count, std::size_t{4} << 20);
-    std::normal_distribution<float> dist(0.0f, 1.0f);
-    std::vector<std::uint16_t> host(block);
-    for (auto& h : host) h = e == Element::bf16 ? to_bf16_bits(dist(rng)) : to_f16_bits(dist(rng));
-    BENCH_CUDA(cudaMalloc(&ptr, count * 2));
-    for (std::size_t off = 0; off < count; off += block) {
-      const std::size_t len = std::min(block, count - off);
-      BENCH_CUDA(cudaMemcpy(static_cast<std::uint16_t*>(ptr) + off, host.data(), len * 2, cudaMemcpyHostToDevice));
-    }
-  }
-  DeviceInput(const DeviceInput&) = delete;
-  DeviceInput& operator=(const DeviceInput&) = delete;
-  ~DeviceInput() { cudaFree(ptr); }
-};
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 struct Problem {
   Element element;
@@ -127,8 +69,8 @@ struct Problem {
 };
 
 // Times one plan over `sets` rotating input sets; returns the median in
-// microseconds. Every run is bracketed by its own events and nothing waits
-// between runs, so the host stays ahead and launch overhead is not timed.
+// microseconds (bench::launch_us: an event after every run and nothing waits
+// between runs, so the host stays ahead and launch overhead is not timed).
 double time_plan(const AttnFwdPlan& plan, const std::vector<AttnFwdArgs>& sets, void* workspace, int reps) {
   const Workspace ws{workspace, plan.workspace_size()};
   auto launch = [&](int r) {
@@ -138,23 +80,7 @@ double time_plan(const AttnFwdPlan& plan, const std::vector<AttnFwdArgs>& sets, 
       std::exit(1);
     }
   };
-  for (int r = 0; r < kWarmup; ++r) launch(r);
-  std::vector<cudaEvent_t> events(static_cast<std::size_t>(2 * reps));
-  for (auto& e : events) BENCH_CUDA(cudaEventCreate(&e));
-  for (int r = 0; r < reps; ++r) {
-    BENCH_CUDA(cudaEventRecord(events[2 * r]));
-    launch(r);
-    BENCH_CUDA(cudaEventRecord(events[2 * r + 1]));
-  }
-  BENCH_CUDA(cudaDeviceSynchronize());
-  std::vector<double> us;
-  for (int r = 0; r < reps; ++r) {
-    float ms = 0.0f;
-    BENCH_CUDA(cudaEventElapsedTime(&ms, events[2 * r], events[2 * r + 1]));
-    us.push_back(static_cast<double>(ms) * 1e3);
-  }
-  for (auto& e : events) BENCH_CUDA(cudaEventDestroy(e));
-  return median(us);
+  return bench::median(bench::launch_us(launch, reps, kWarmup), bench::Middle::mean);
 }
 
 void bench_problem(const Problem& pb, const Options& opt, std::size_t l2_bytes, std::mt19937_64& rng) {
@@ -205,21 +131,22 @@ void bench_problem(const Problem& pb, const Options& opt, std::size_t l2_bytes, 
   }
   if (plans.empty()) return;
 
-  std::vector<std::unique_ptr<DeviceInput>> inputs;
+  std::vector<std::unique_ptr<bench::RandomBuffer>> inputs;
   std::vector<void*> outputs;  // o and lse of every set
   std::vector<AttnFwdArgs> sets;
   const Strides3 st = strides_blhd(H, S, D);  // [B, S, H, D] memory
   for (int i = 0; i < sets_n; ++i) {
     AttnFwdArgs a;
-    for (int t = 0; t < 3; ++t) inputs.push_back(std::make_unique<DeviceInput>(elems, pb.element, rng));
-    a.q = inputs[inputs.size() - 3]->ptr;
-    a.k = inputs[inputs.size() - 2]->ptr;
-    a.v = inputs[inputs.size() - 1]->ptr;
+    const bench::Bits16 kind = pb.element == Element::bf16 ? bench::Bits16::bf16 : bench::Bits16::f16;
+    for (int t = 0; t < 3; ++t) inputs.push_back(std::make_unique<bench::RandomBuffer>(elems * 2, rng(), kind));
+    a.q = inputs[inputs.size() - 3]->get();
+    a.k = inputs[inputs.size() - 2]->get();
+    a.v = inputs[inputs.size() - 1]->get();
     a.q_strides = a.k_strides = a.v_strides = a.o_strides = st;
     void* o = nullptr;
     void* lse = nullptr;
-    BENCH_CUDA(cudaMalloc(&o, elems * 2));
-    BENCH_CUDA(cudaMalloc(&lse, static_cast<std::size_t>(B * H * S) * sizeof(float)));
+    BENCH_CHECK(cudaMalloc(&o, elems * 2));
+    BENCH_CHECK(cudaMalloc(&lse, static_cast<std::size_t>(B * H * S) * sizeof(float)));
     outputs.push_back(o);
     outputs.push_back(lse);
     a.o = o;
@@ -233,9 +160,9 @@ void bench_problem(const Problem& pb, const Options& opt, std::size_t l2_bytes, 
       continue;
     }
     void* workspace = nullptr;
-    if (plan.workspace_size() > 0) BENCH_CUDA(cudaMalloc(&workspace, plan.workspace_size()));
+    if (plan.workspace_size() > 0) BENCH_CHECK(cudaMalloc(&workspace, plan.workspace_size()));
     const double us = time_plan(plan, sets, workspace, opt.reps);
-    if (workspace != nullptr) BENCH_CUDA(cudaFree(workspace));
+    if (workspace != nullptr) BENCH_CHECK(cudaFree(workspace));
     std::printf(
         "BENCH {\"bench\": \"attn_fwd\", \"config\": \"%s\", \"impl\": \"%s\", \"median_us\": %.2f, "
         "\"tflops\": %.1f, \"arch\": \"%s\", \"reps\": %d, \"sets\": %d}\n",
@@ -243,7 +170,7 @@ void bench_problem(const Problem& pb, const Options& opt, std::size_t l2_bytes, 
         std::string(to_string(plan.sku().arch)).c_str(), opt.reps, sets_n);
     std::fflush(stdout);
   }
-  for (void* o : outputs) BENCH_CUDA(cudaFree(o));
+  for (void* o : outputs) BENCH_CHECK(cudaFree(o));
 }
 
 Options parse(int argc, char** argv) {
@@ -299,7 +226,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   cudaDeviceProp prop{};
-  BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
+  BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
   std::printf("# device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
   std::mt19937_64 rng(20240611);
 

@@ -5,6 +5,8 @@
 // tools/bench/summarize.py reads.
 #pragma once
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -63,20 +65,28 @@ class DeviceArray {
   std::size_t size_;
 };
 
-// Device memory filled with random 16-bit patterns of normal values (bf16 or
-// f16 bits, never zero), freed on scope exit.
+// The 16-bit element a RandomBuffer holds.
+enum class Bits16 { bf16, f16 };
+
+// Device memory filled with N(0, 1) values rounded to bf16 or f16 (never
+// zero): a random block of up to 4 Mi values repeated over the buffer; freed
+// on scope exit.
 class RandomBuffer {
  public:
-  RandomBuffer(std::size_t bytes, std::uint64_t seed) : mem_(bytes) {
+  RandomBuffer(std::size_t bytes, std::uint64_t seed, Bits16 kind = Bits16::bf16) : mem_(bytes) {
     std::vector<std::uint16_t> block(std::min<std::size_t>(bytes / 2, std::size_t{1} << 22));
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> dist(0.0f, 1.0f);
     for (auto& x : block) {
-      float f = dist(rng);
-      std::uint32_t u;
-      std::memcpy(&u, &f, 4);
-      x = static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);  // bf16 rounding
-      if ((x & 0x7fff) == 0) x = 0x3f80;
+      const float f = dist(rng);
+      if (kind == Bits16::bf16) {
+        const __nv_bfloat16 h = __float2bfloat16_rn(f);
+        std::memcpy(&x, &h, 2);
+      } else {
+        const __half h = __float2half_rn(f);
+        std::memcpy(&x, &h, 2);
+      }
+      if ((x & 0x7fff) == 0) x = kind == Bits16::bf16 ? 0x3f80 : 0x3c00;  // 1.0
     }
     for (std::size_t at = 0; at < bytes; at += block.size() * 2)
       BENCH_CHECK(cudaMemcpy(mem_.get() + at, block.data(), std::min(bytes - at, block.size() * 2),
