@@ -58,6 +58,8 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     [ -x "$exe" ] && "$exe" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
     PYTHONUNBUFFERED=1 python3 "tools/bench/peer_$b.py" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
   done
+  # The card's streaming-read floor on the decode problems (peer rows of attn_decode).
+  [ -x "$build/tools/bench-read-floor" ] && "$build/tools/bench-read-floor" 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -2
   # The reference SKUs (correctness first; their speed for the record), one config.
   ref_exe="$build/tools/bench-attn-fwd"
   [ -x "$ref_exe" ] && "$ref_exe" --sku attn_fwd_bf16_hdany_sm80_ref_f32acc --sku attn_fwd_bf16_hdany_sm80_ref_f64acc \

@@ -49,6 +49,21 @@
 //       2454 / 2858 / 2970 / 2957 / 3044 GB/s contiguous.
 //   Stages: 2 and 3 within 2% of each other; 4 (one CTA per SM at D=128)
 //   lost 6% contiguous and 35% paged.
+//   v2.1: the split rule counts waves at one CTA per SM on a contiguous
+//       cache (decode_tuning.hpp): B=16 L=8192 takes one split (180.8 us in
+//       the sweep vs 184.8 for two), B=1 L=32768 16 (53.6 vs 54.7 us).
+//   Tried and dropped, stream-K: equal key ranges over one wave of CTAs,
+//       ranges crossing (sample, KV head) boundaries, one cp.async pipeline
+//       across the segments of a range, a merge kernel for the pieces. Every
+//       schedule whose ranges end inside a unit lost 4-20% (B=16 L=8192:
+//       196-200 us vs 182-190 with one CTA per unit; B=1 L=32768: 69-80 vs
+//       58 us). Per-CTA globaltimer traces: the CTA that crosses a unit
+//       stalls 10-40 us there, because the finished segment's stores and the
+//       next segment's first loads queue behind the SM's in-flight tile loads
+//       under a saturated memory system, so the crossing CTAs finish last.
+//   Floor: a plain cp.async read loop of the same bytes (bench-read-floor)
+//       takes 179.6 us with 128 CTAs and 178.3 us with 264 at B=16 L=8192
+//       (2989 / 3006 GB/s); cuDNN's 177.7 us sits on that floor.
 //   Known limit: a paged CTA reads a tile's block-table entries only one
 //   iteration before it issues that tile's loads, so that lookup's latency
 //   bounds a lone CTA per SM to ~14 GB/s (B=16 L=8192 at one split: 293 us paged vs
@@ -716,7 +731,7 @@ Status attn_decode_sm80(const LaunchContext& ctx) {
     return Status::invalid(std::string("paged = ") + (d.paged ? "true" : "false") + ": this kernel is compiled for " +
                            (kPaged ? "a paged" : "a contiguous") + " cache");
   const std::int64_t max_keys = kPaged ? d.max_pages_per_seq * d.page_size : d.max_len;
-  const DecodeSplit split = decode_split(d.batch, d.heads_kv, max_keys, ctx.sm_count, kFixedSplit);
+  const DecodeSplit split = decode_split(d.batch, d.heads_kv, max_keys, ctx.sm_count, kFixedSplit, kPaged);
   return launch_attn_decode<T, kHeadDim, kPaged, decode_sm80::Config<kHeadDim>::kStages>(
       d, a, split, ctx.workspace, ctx.workspace_bytes, ctx.stream);
 }

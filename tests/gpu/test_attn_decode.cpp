@@ -9,7 +9,8 @@
 // kernel clamps them), ragged batches, GQA groups 1/2/4/5/7/8/16, q_len 1..8,
 // both contiguous layouts ([B, Hkv, L, D] and [B, L, Hkv, D]), paged caches
 // with page sizes 1/16/64/256, shuffled block tables and out-of-range entries,
-// i32 and i64 lengths, one and several splits. Outputs are poisoned before
+// i32 and i64 lengths, one and several pieces per unit, and (through a 3-SM
+// target) CTA ranges that cross many units. Outputs are poisoned before
 // each run and a guard after O must stay untouched. Checked: relative L2 error
 // of O <= guarantee.max_rel_error, LSE (f32 logits: |err| <= 2^-13 (1 + |lse|),
 // -inf exactly where a row sees no key), no NaN, bit-stability (two runs), and
@@ -291,54 +292,64 @@ template <class T>
 void check_sku_against_reference(const KernelSku& sku) {
   auto rng = bk_test::rng_for(sku.name);
   const double lse_tol = std::ldexp(1.0, -13);
+  // The schedule depends on the SM count: this GPU's (ranges of about one
+  // unit or less), and a 3-SM target whose 6 ranges each cross many units.
+  auto device = Target::from_device(0);
+  REQUIRE_MESSAGE(device.ok(), device.status().message());
+  Target few = device.value();
+  few.sm_count = 3;
   for (const DecodeCase& c : decode_cases()) {
     CAPTURE(case_name(c));
     const DecodeProblem<T> p = make_problem<T>(sku, c, rng);
-    auto plan = DecodePlan::select(p.desc, bk_test::force(sku));
-    REQUIRE_MESSAGE(plan.ok(), plan.status().message());
-    DeviceProblem<T> dev(p);
-    const DecodeArgs args = dev.args(p);
-    BK_STATUS_OK(plan->can_implement(args));
-
-    std::vector<T> o1, o2;
-    std::vector<float> lse1, lse2;
-    run_plan(plan.value(), dev, args, o1, lse1);
-
-    // The guard after O is still poison: nothing was written past the end.
-    bool guard_intact = true;
-    for (std::size_t e = dev.o_count; e < o1.size(); ++e) {
-      const auto* bytes = reinterpret_cast<const unsigned char*>(&o1[e]);
-      for (std::size_t k = 0; k < sizeof(T); ++k) guard_intact = guard_intact && bytes[k] == 0xFF;
-    }
-    CHECK_MESSAGE(guard_intact, "a write landed after the end of O");
-
     std::vector<double> o_ref, lse_ref;
     reference(p, o_ref, lse_ref);
-    std::vector<double> o_out(dev.o_count);
-    for (std::size_t e = 0; e < dev.o_count; ++e) o_out[e] = bk_test::to_double(o1[e]);
-    const long bad = bk_test::first_non_finite(o_out);
-    CHECK_MESSAGE(bad < 0, "non-finite O at flat index ", bad);
-    const double err = bk_test::rel_l2_error(o_out, o_ref);
-    CHECK_MESSAGE(err <= sku.guarantee.max_rel_error, "rel L2 error ", err, " > bound ", sku.guarantee.max_rel_error);
+    DeviceProblem<T> dev(p);
+    const DecodeArgs args = dev.args(p);
+    for (const Target& target : {device.value(), few}) {
+      CAPTURE(target.sm_count);
+      auto plan = DecodePlan::select(p.desc, bk_test::force(sku), target);
+      REQUIRE_MESSAGE(plan.ok(), plan.status().message());
+      BK_STATUS_OK(plan->can_implement(args));
 
-    std::size_t lse_bad = 0;
-    double lse_worst = 0.0;
-    for (std::size_t r = 0; r < lse_ref.size(); ++r) {
-      const double got = lse1[r];
-      if (std::isinf(lse_ref[r])) {
-        if (!(std::isinf(got) && got < 0)) ++lse_bad;
-        continue;
+      std::vector<T> o1, o2;
+      std::vector<float> lse1, lse2;
+      run_plan(plan.value(), dev, args, o1, lse1);
+
+      // The guard after O is still poison: nothing was written past the end.
+      bool guard_intact = true;
+      for (std::size_t e = dev.o_count; e < o1.size(); ++e) {
+        const auto* bytes = reinterpret_cast<const unsigned char*>(&o1[e]);
+        for (std::size_t k = 0; k < sizeof(T); ++k) guard_intact = guard_intact && bytes[k] == 0xFF;
       }
-      const double diff = std::isfinite(got) ? std::fabs(got - lse_ref[r]) : INFINITY;
-      lse_worst = std::max(lse_worst, diff / (1.0 + std::fabs(lse_ref[r])));
-      if (!(diff <= lse_tol * (1.0 + std::fabs(lse_ref[r])))) ++lse_bad;
-    }
-    CHECK_MESSAGE(lse_bad == 0, lse_bad, " LSE values off (worst scaled error ", lse_worst, ")");
+      CHECK_MESSAGE(guard_intact, "a write landed after the end of O");
 
-    if (sku.guarantee.bit_stable || sku.guarantee.deterministic) {
-      run_plan(plan.value(), dev, args, o2, lse2);
-      CHECK_MESSAGE(bk_test::bitwise_equal(o1, o2), "O differs between two identical runs");
-      CHECK_MESSAGE(bk_test::bitwise_equal(lse1, lse2), "LSE differs between two identical runs");
+      std::vector<double> o_out(dev.o_count);
+      for (std::size_t e = 0; e < dev.o_count; ++e) o_out[e] = bk_test::to_double(o1[e]);
+      const long bad = bk_test::first_non_finite(o_out);
+      CHECK_MESSAGE(bad < 0, "non-finite O at flat index ", bad);
+      const double err = bk_test::rel_l2_error(o_out, o_ref);
+      CHECK_MESSAGE(err <= sku.guarantee.max_rel_error, "rel L2 error ", err, " > bound ",
+                    sku.guarantee.max_rel_error);
+
+      std::size_t lse_bad = 0;
+      double lse_worst = 0.0;
+      for (std::size_t r = 0; r < lse_ref.size(); ++r) {
+        const double got = lse1[r];
+        if (std::isinf(lse_ref[r])) {
+          if (!(std::isinf(got) && got < 0)) ++lse_bad;
+          continue;
+        }
+        const double diff = std::isfinite(got) ? std::fabs(got - lse_ref[r]) : INFINITY;
+        lse_worst = std::max(lse_worst, diff / (1.0 + std::fabs(lse_ref[r])));
+        if (!(diff <= lse_tol * (1.0 + std::fabs(lse_ref[r])))) ++lse_bad;
+      }
+      CHECK_MESSAGE(lse_bad == 0, lse_bad, " LSE values off (worst scaled error ", lse_worst, ")");
+
+      if (sku.guarantee.bit_stable || sku.guarantee.deterministic) {
+        run_plan(plan.value(), dev, args, o2, lse2);
+        CHECK_MESSAGE(bk_test::bitwise_equal(o1, o2), "O differs between two identical runs");
+        CHECK_MESSAGE(bk_test::bitwise_equal(lse1, lse2), "LSE differs between two identical runs");
+      }
     }
   }
 }

@@ -141,7 +141,7 @@ void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, 
     const double t = bench::median(us, bench::Middle::mean);
     const double gbps = kv_bytes / (t * 1e3);
     const DecodeSplit split = decode_split(d.batch, d.heads_kv, paged ? pages_per_seq * kPageSize : s.len,
-                                           target.sm_count, (sku->variant & kVariantFixedSplit) != 0);
+                                           target.sm_count, (sku->variant & kVariantFixedSplit) != 0, paged);
     bench::emit_row("attn_decode", config, sku->name,
                     bench::format("\"cache\": \"%s\", \"median_us\": %.2f, \"gbps\": %.1f, \"splits\": %d, "
                                   "\"workspace_bytes\": %zu, \"copy_gbps\": %.1f, \"frac_copy\": %.3f",

@@ -9,28 +9,31 @@
 // tile never straddles two splits.
 //
 // Adaptive splits (kFixedSplit = false), the FlashDecoding wave heuristic:
-// the kernel keeps kDecodeCtasPerSm = 2 CTAs resident per SM (about 100 KB of
-// shared memory each at head dim 128), so one wave is 2 * sm_count CTAs. For
-// each candidate split count s (its split size rounded up to the granule),
-// efficiency = ctas / (waves * slots) with ctas = batch * heads_kv * s; the
-// smallest s within 95% of the best efficiency wins (fewer splits: less
-// partial-output traffic and a cheaper merge). A split keeps at least
-// kDecodeMinKeysPerSplit = 256 keys (128 KB of K+V at head dim 128): below
-// that the pipeline prologue and the partial write cost more than the
-// parallelism gains. Once batch * heads_kv fills kDecodeManyWaves = 4 waves,
-// one split is used (tail under ~1/8).
+// one wave is `slots` CTAs; for each candidate split count s (its split size
+// rounded up to the granule), efficiency = ctas / (waves * slots) with
+// ctas = batch * heads_kv * s; the smallest s within 95% of the best
+// efficiency wins (fewer splits: less partial-output traffic and a cheaper
+// merge). A split keeps at least kDecodeMinKeysPerSplit = 256 keys (128 KB
+// of K+V at head dim 128): below that the pipeline prologue and the partial
+// write cost more than the parallelism gains. Once batch * heads_kv fills
+// kDecodeManyWaves = 4 waves, one split is used (tail under ~1/8).
+// Waves are counted at one CTA per SM on a contiguous cache and two on a
+// paged one (the kernel keeps two resident, about 100 KB of shared memory
+// each at head dim 128): one streaming CTA per SM already reads at the
+// card's rate (a plain cp.async read loop: 2989 GB/s with 128 CTAs, 3006
+// with 132 or 264, H100 SXM), so a contiguous cache gains nothing from a
+// second CTA but pays for its splits; a paged cache needs the second CTA to
+// hide the block-table lookups.
 // Measured (H100 SXM, 132 SMs, bf16 Hq=32 Hkv=8 D=128, one token, split
 // sweeps of the same kernel, us contiguous / paged page 16):
-//   B=1  L=32768: 16 splits 53.6/85.4, 29 (the 90% rule) 56.6/63.7,
-//                 32 (this rule, 256 CTAs) 54.7/60.5, 64 60.2/72.4
-//   B=2  L=16384: 15 55.4/62.2, 16 (this rule) 54.1/59.5, 32 57.6/68.1
-//   B=4  L=8192:  4 52.9/81.9, 8 (this rule) 53.7/59.5, 16 56.9/67.8
-//   B=8  L=2048:  1 34.4/78.4, 2 32.0/46.9, 4 (this rule) 32.4/36.9
-//   B=16 L=8192:  1 180.8/293.3, 2 (this rule) 184.8/192.3, 4 185.5/200.6
-//   B=32 L=32768, B=64 L=4096, B=128 L=2048: 1 split (this rule) fastest.
-// Paged caches need the second resident CTA (the block-table lookups add
-// latency per tile), hence counting waves at 2 CTAs per SM even where one
-// CTA per SM is a little faster on a contiguous cache.
+//   B=1  L=32768: 16 splits 53.6/85.4, 29 56.6/63.7, 32 54.7/60.5, 64 60.2/72.4
+//   B=2  L=16384: 15 55.4/62.2, 16 54.1/59.5, 32 57.6/68.1
+//   B=4  L=8192:  4 52.9/81.9, 8 53.7/59.5, 16 56.9/67.8
+//   B=8  L=2048:  1 34.4/78.4, 2 32.0/46.9, 4 32.4/36.9
+//   B=16 L=8192:  1 180.8/293.3, 2 184.8/192.3, 4 185.5/200.6
+//   B=32 L=32768, B=64 L=4096, B=128 L=2048: 1 split fastest.
+// The rule picks 16 / 8 / 4 / 2 / 1 splits contiguous and 32 / 16 / 8 / 4 / 2
+// paged on these problems.
 //
 // Fixed splits (kFixedSplit = true): every split holds kDecodeFixedSplitKeys
 // = 1024 keys whatever the batch or the GPU, so a sample's reduction order,
@@ -57,7 +60,8 @@ inline constexpr std::int64_t kDecodeSplitGranule = 128;
 inline constexpr std::int64_t kDecodeMinKeysPerSplit = 256;
 inline constexpr std::int64_t kDecodeFixedSplitKeys = 1024;
 inline constexpr int kDecodeMaxSplits = 256;
-inline constexpr int kDecodeCtasPerSm = 2;
+inline constexpr int kDecodeCtasPerSmContiguous = 1;
+inline constexpr int kDecodeCtasPerSmPaged = 2;
 inline constexpr int kDecodeManyWaves = 4;
 
 struct DecodeSplit {
@@ -83,13 +87,14 @@ constexpr double wave_efficiency(std::int64_t ctas, std::int64_t slots) {
 }  // namespace decode_detail
 
 constexpr DecodeSplit decode_split(std::int64_t batch, std::int64_t heads_kv, std::int64_t max_keys, int sm_count,
-                                   bool fixed_split) {
+                                   bool fixed_split, bool paged) {
   using namespace decode_detail;
   if (max_keys < 1) max_keys = 1;
   if (fixed_split) return {static_cast<int>(cdiv(max_keys, kDecodeFixedSplitKeys)), kDecodeFixedSplitKeys};
 
   const std::int64_t rows = (batch < 1 ? 1 : batch) * (heads_kv < 1 ? 1 : heads_kv);
-  const std::int64_t slots = static_cast<std::int64_t>(sm_count < 1 ? 1 : sm_count) * kDecodeCtasPerSm;
+  const std::int64_t slots = static_cast<std::int64_t>(sm_count < 1 ? 1 : sm_count) *
+                            (paged ? kDecodeCtasPerSmPaged : kDecodeCtasPerSmContiguous);
   const DecodeSplit one = split_into(max_keys, 1);
   if (rows >= kDecodeManyWaves * slots || max_keys <= kDecodeMinKeysPerSplit) return one;
 

@@ -42,7 +42,7 @@ void DecodeOp::check(const void*, const KernelSku&, const Target&, Reason&) {}
 std::size_t DecodeOp::workspace(const void* desc, const KernelSku& sku, const Target& target) {
   const auto& d = *static_cast<const DecodeDesc*>(desc);
   const DecodeSplit split = decode_split(d.batch, d.heads_kv, max_keys(d), target.sm_count,
-                                         (sku.variant & kVariantFixedSplit) != 0);
+                                         (sku.variant & kVariantFixedSplit) != 0, d.paged);
   return decode_workspace_bytes(d.batch, d.heads_q, d.q_len, d.head_dim, split);
 }
 
