@@ -16,9 +16,9 @@
 // 16-key sub-tiles, each with its own online-softmax state, merged at the end
 // in a fixed order. K/V stream through a 3-stage cp.async ring of 32 KB
 // stages (8192 / D keys), XOR-swizzled for conflict-free ldmatrix. Paged
-// caches look up each key row's page (block_table, prefetched one tile
-// ahead into registers); an entry outside [0, num_pages) is never read and
-// its keys are masked. Split count and size come from decode_split()
+// caches look up each key row's page (block_table entries staged in a
+// shared-memory ring by cp.async, kStages - 1 tiles ahead); an entry outside
+// [0, num_pages) is never read and its keys are masked. Split count and size come from decode_split()
 // (baracuda/decode_tuning.hpp); with more than one split, partial O (f32,
 // normalized) and partial log2-sum-exp go to the workspace and a second
 // kernel merges them in split order (deterministic, no atomics). Everything
@@ -35,7 +35,7 @@
 //   v1: combine kernel with one load round trip per split (a dependent chain):
 //       B=1 L=32768 64.5 us = 2080 GB/s vs cuDNN 55.2 us; the merge cost
 //       ~0.5 us per split (64 splits: 85.6 us).
-//   v2 (this file): merge loads 16 partial rows (8 at D=256) before using
+//   v2: merge loads 16 partial rows (8 at D=256) before using
 //       them and is a programmatic dependent launch on cc >= 9.0; Q and the
 //       first block-table entries are loaded before the length. Contiguous,
 //       adaptive split (decode_tuning.hpp rule), vs torch_cudnn / torch_flash:
@@ -51,7 +51,9 @@
 //   lost 6% contiguous and 35% paged.
 //   v2.1: the split rule counts waves at one CTA per SM on a contiguous
 //       cache (decode_tuning.hpp): B=16 L=8192 takes one split (180.8 us in
-//       the sweep vs 184.8 for two), B=1 L=32768 16 (53.6 vs 54.7 us).
+//       the sweep vs 184.8 for two), B=1 L=32768 16 (53.6 vs 54.7 us). At
+//       88eeeed: B=1 53.7 us vs cuDNN 55.3 (1.03x); B=16 183.4 vs 177.8
+//       (0.97x); B=64 / 128 / 32 1.00x.
 //   Tried and dropped, stream-K: equal key ranges over one wave of CTAs,
 //       ranges crossing (sample, KV head) boundaries, one cp.async pipeline
 //       across the segments of a range, a merge kernel for the pieces. Every
@@ -64,12 +66,18 @@
 //   Floor: a plain cp.async read loop of the same bytes (bench-read-floor)
 //       takes 179.6 us with 128 CTAs and 178.3 us with 264 at B=16 L=8192
 //       (2989 / 3006 GB/s); cuDNN's 177.7 us sits on that floor.
-//   Known limit: a paged CTA reads a tile's block-table entries only one
-//   iteration before it issues that tile's loads, so that lookup's latency
-//   bounds a lone CTA per SM to ~14 GB/s (B=16 L=8192 at one split: 293 us paged vs
-//   181 us contiguous); the split rule keeps two CTAs per SM for this reason.
-//   Next step: stream block-table entries into a shared-memory ring with
-//   cp.async, kStages - 1 tiles ahead of the K/V loads.
+//   v2.2 (this file): a paged CTA used to read a tile's block-table entries
+//       into registers one iteration before that tile's loads; under load the
+//       lookup waited behind the SM's in-flight tile loads (B=128 L=2048
+//       paged 388-399 us vs 349-357 contiguous, 0.89-0.90). The entries now
+//       travel by cp.async into a shared-memory ring in the group of the tile
+//       kStages - 1 earlier, so no lookup waits on a global load: paged page
+//       16 is 0.90 / 0.93 / 0.95 / 0.95 / 0.95 of contiguous on the five
+//       problems above (B=1: 59.7 vs 53.9 us; B=128: 377.9 vs 357.2 us), the
+//       fixed-split paged SKU 5-20% faster than before. (Copying register
+//       page ids two tiles ahead did not help: the copy of a register a load
+//       still fills waits for that load.) Two CTAs per SM still serve paged
+//       caches best (B=16 one split: 283.8 us, two splits 196.5 us).
 #pragma once
 
 #include <cstdint>
@@ -100,6 +108,14 @@ struct Config {
   static constexpr int kTileElems = kTileKeys * kHeadDim;
   static constexpr bool kQInRegs = kHeadDim <= 128;            // D = 256 reloads Q fragments from smem
   static constexpr int kScratchStride = kHeadDim + 8;          // f32 merge rows, padded against bank conflicts
+  // Paged: block-table entries of upcoming tiles, a ring of kBtRing tiles of
+  // up to kBtSlots entries (page size 1: one per key, +1 for a straddle).
+  static constexpr int kBtRing = 4;
+  static constexpr int kBtSlots = kTileKeys + 1;
+  static_assert(kBtRing >= kStages, "a tile's entries land kStages - 1 tiles before its loads");
+  static constexpr std::size_t paged_bytes() {
+    return std::size_t{kStages} * kTileKeys + std::size_t{kBtRing} * kBtSlots * sizeof(std::int32_t);
+  }
   static_assert(kPasses * kRowsPerPass == kTileKeys && kSubTiles * 16 == kTileKeys);
   static_assert(kDecodeSplitGranule % kTileKeys == 0 && kDecodeFixedSplitKeys % kTileKeys == 0,
                 "a tile must never straddle two splits");
@@ -203,6 +219,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   const int wk = warp / mtc;
   const bool warp_has_rows = mt < mtiles;
   unsigned char* s_valid = reinterpret_cast<unsigned char*>(s_q + mtc * 16 * kHeadDim);  // [stages][N], paged
+  [[maybe_unused]] std::int32_t* s_bt = reinterpret_cast<std::int32_t*>(s_valid + kStages * N);  // [ring][slots]
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   // The split merge (a programmatic dependent launch) may start its launch
@@ -261,15 +278,45 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       }
     }
   };
-  [[maybe_unused]] int page_id[C::kPasses];   // the next tile to issue in the main loop
-  [[maybe_unused]] int page_pos[C::kPasses];
-  [[maybe_unused]] int pro_id[kStages - 1][C::kPasses];
+  [[maybe_unused]] int pro_id[kStages - 1][C::kPasses];  // the prologue tiles' pages
   [[maybe_unused]] int pro_pos[kStages - 1][C::kPasses];
   if constexpr (kPaged) {
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s) fetch_pages(s, pro_id[s], pro_pos[s]);
-    fetch_pages(kStages - 1, page_id, page_pos);
   }
+  // Later tiles: the block-table entries of tile y travel (cp.async, into
+  // ring slot y % kBtRing) in the group of tile y - (kStages - 1), so they
+  // have landed when tile y's loads are issued; a lookup never waits on a
+  // global load (under a saturated memory system one waits behind the SM's
+  // in-flight tile loads for several us).
+  auto prefetch_entries = [&](int y) {
+    if constexpr (kPaged) {
+      const int j0 = kv_begin + y * N;
+      if (j0 >= split_end) return;
+      const int first = j0 / p.page_size;
+      const int count = (min(j0 + N, split_end) - 1) / p.page_size - first + 1;
+      std::int32_t* dst = s_bt + (y % C::kBtRing) * C::kBtSlots;
+      for (int e = tid; e < count; e += kThreads) cp_async_4(smem_addr(dst + e), bt_row + first + e);
+    }
+  };
+  auto ring_pages = [&](int y, int (&id)[C::kPasses], int (&pos)[C::kPasses]) {
+    if constexpr (kPaged) {
+      const int j0 = kv_begin + y * N;
+      const int first = j0 / p.page_size;
+      const std::int32_t* src = s_bt + (y % C::kBtRing) * C::kBtSlots;
+#pragma unroll
+      for (int ps = 0; ps < C::kPasses; ++ps) {
+        const int j = j0 + ld_r0 + ps * C::kRowsPerPass;
+        id[ps] = -1;
+        pos[ps] = 0;
+        if (j < split_end) {
+          const int slot = j / p.page_size;
+          pos[ps] = j - slot * p.page_size;
+          id[ps] = src[slot - first];
+        }
+      }
+    }
+  };
 
   std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
                                        : static_cast<const std::int32_t*>(p.seqlens)[b];
@@ -318,6 +365,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < n_tiles) issue_tile(s, s, pro_id[s], pro_pos[s]);
+    if (s + kStages - 1 < n_tiles) prefetch_entries(s + kStages - 1);
     cp_async_commit();
   }
 
@@ -354,9 +402,11 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     {
       const int tn = t + kStages - 1;
       if (tn < n_tiles) {
+        [[maybe_unused]] int page_id[C::kPasses], page_pos[C::kPasses];
+        ring_pages(tn, page_id, page_pos);
         issue_tile(tn, tn % kStages, page_id, page_pos);
-        fetch_pages(tn + 1, page_id, page_pos);
       }
+      if (tn + kStages - 1 < n_tiles) prefetch_entries(tn + kStages - 1);
       cp_async_commit();
     }
     if constexpr (C::kQInRegs) {
@@ -679,7 +729,7 @@ Status launch_attn_decode(const DecodeDesc& d, const DecodeArgs& a, const Decode
   const int mtiles = (first_block_rows + 15) / 16;
   const int mtc = mtiles == 1 ? 1 : (mtiles == 2 ? 2 : 4);
   std::size_t smem = C::template kv_bytes<T>() + std::size_t{16} * mtc * kHeadDim * sizeof(T) +
-                     (kPaged ? std::size_t{kStages} * C::kTileKeys : 0);
+                     (kPaged ? C::paged_bytes() : 0);
   if (smem < C::scratch_bytes()) smem = C::scratch_bytes();
 
   auto kernel = attn_decode_kernel<T, kHeadDim, kPaged, kStages>;
