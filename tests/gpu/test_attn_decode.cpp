@@ -9,8 +9,9 @@
 // kernel clamps them), ragged batches, GQA groups 1/2/4/5/7/8/16, q_len 1..8,
 // both contiguous layouts ([B, Hkv, L, D] and [B, L, Hkv, D]), paged caches
 // with page sizes 1/16/64/256, shuffled block tables and out-of-range entries,
-// i32 and i64 lengths, one and several pieces per unit, and (through a 3-SM
-// target) CTA ranges that cross many units. Outputs are poisoned before
+// i32 and i64 lengths, one and several splits (the split count follows the
+// SM count: each problem runs planned for this GPU and for a 3-SM target,
+// which picks other counts). Outputs are poisoned before
 // each run and a guard after O must stay untouched. Checked: relative L2 error
 // of O <= guarantee.max_rel_error, LSE (f32 logits: |err| <= 2^-13 (1 + |lse|),
 // -inf exactly where a row sees no key), no NaN, bit-stability (two runs), and
@@ -292,8 +293,8 @@ template <class T>
 void check_sku_against_reference(const KernelSku& sku) {
   auto rng = bk_test::rng_for(sku.name);
   const double lse_tol = std::ldexp(1.0, -13);
-  // The schedule depends on the SM count: this GPU's (ranges of about one
-  // unit or less), and a 3-SM target whose 6 ranges each cross many units.
+  // The split count depends on the SM count: plan for this GPU and for a
+  // 3-SM target, which splits the same problems differently.
   auto device = Target::from_device(0);
   REQUIRE_MESSAGE(device.ok(), device.status().message());
   Target few = device.value();
