@@ -63,9 +63,10 @@
 //       stalls 10-40 us there, because the finished segment's stores and the
 //       next segment's first loads queue behind the SM's in-flight tile loads
 //       under a saturated memory system, so the crossing CTAs finish last.
-//   Floor: a plain cp.async read loop of the same bytes (bench-read-floor)
-//       takes 179.6 us with 128 CTAs and 178.3 us with 264 at B=16 L=8192
-//       (2989 / 3006 GB/s); cuDNN's 177.7 us sits on that floor.
+//   Floor: a plain cp.async read loop of the same bytes (bench-read-floor,
+//       185da35) takes 177.0 us with 132 CTAs and 177.5 us with 264 at
+//       B=16 L=8192; cuDNN took 178.9 us and this kernel 185.0 in that run
+//       (one CTA per unit leaves 4 of 132 SMs idle).
 //   v2.2 (this file): a paged CTA used to read a tile's block-table entries
 //       into registers one iteration before that tile's loads; under load the
 //       lookup waited behind the SM's in-flight tile loads (B=128 L=2048

@@ -20,10 +20,10 @@
 // Waves are counted at one CTA per SM on a contiguous cache and two on a
 // paged one (the kernel keeps two resident, about 100 KB of shared memory
 // each at head dim 128): one streaming CTA per SM already reads at the
-// card's rate (a plain cp.async read loop: 2989 GB/s with 128 CTAs, 3006
-// with 132 or 264, H100 SXM), so a contiguous cache gains nothing from a
-// second CTA but pays for its splits; a paged cache needs the second CTA to
-// hide the block-table lookups.
+// card's rate (bench-read-floor, H100 SXM at 185da35, B=16 L=8192 bytes:
+// 3032 GB/s with 132 CTAs, 3024 with 264), so a contiguous cache gains
+// nothing from a second CTA but pays for its splits; a paged cache needs the
+// second CTA to hide the block-table lookups.
 // Measured (H100 SXM, 132 SMs, bf16 Hq=32 Hkv=8 D=128, one token, split
 // sweeps of the same kernel, us contiguous / paged page 16):
 //   B=1  L=32768: 16 splits 53.6/85.4, 29 56.6/63.7, 32 54.7/60.5, 64 60.2/72.4
