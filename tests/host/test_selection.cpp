@@ -5,6 +5,7 @@
 #include <new>
 #include <thread>
 
+#include "baracuda/decode_tuning.hpp"
 #include "host_common.hpp"
 
 using namespace baracuda;
@@ -176,6 +177,35 @@ TEST_CASE("decode: the workspace limit is honoured") {
   CHECK(contains(r, "workspace bytes, preference allows " + std::to_string(need - 1)));
   p.max_workspace_bytes = need;
   CHECK(chosen<DecodeOp>(decode_desc(1, 32768), p) == "attn_decode_bf16_hd128_sm80");
+}
+
+TEST_CASE("decode: split counts fill one CTA per SM (contiguous) or two (paged)") {
+  // The rule of baracuda/decode_tuning.hpp on a 132-SM card, Hkv = 8; every
+  // split a multiple of 128 keys; the workspace follows the split.
+  struct Case {
+    std::int64_t batch, len;
+    int contiguous, paged;
+  };
+  for (const Case& c : {Case{1, 32768, 16, 32}, Case{2, 16384, 8, 16}, Case{4, 8192, 4, 8}, Case{8, 2048, 2, 4},
+                        Case{16, 8192, 1, 2}, Case{64, 4096, 1, 1}, Case{128, 2048, 1, 1}}) {
+    CAPTURE(c.batch);
+    CAPTURE(c.len);
+    const DecodeSplit sc = decode_split(c.batch, 8, c.len, 132, false, false);
+    const DecodeSplit sp = decode_split(c.batch, 8, c.len, 132, false, true);
+    CHECK(sc.num_splits == c.contiguous);
+    CHECK(sp.num_splits == c.paged);
+    for (const DecodeSplit& s : {sc, sp}) {
+      CHECK(s.keys_per_split % kDecodeSplitGranule == 0);
+      CHECK(s.num_splits * s.keys_per_split >= c.len);
+      CHECK((s.num_splits - 1) * s.keys_per_split < c.len);
+      CHECK((decode_workspace_bytes(c.batch, 32, 1, 128, s) == 0) == (s.num_splits == 1));
+    }
+  }
+  // The fixed split ignores the batch and the card: 1024-key splits.
+  const DecodeSplit f = decode_split(3, 8, 5000, 132, true, false);
+  CHECK(f.num_splits == 5);
+  CHECK(f.keys_per_split == kDecodeFixedSplitKeys);
+  CHECK(decode_split(64, 8, 5000, 7, true, true).num_splits == 5);
 }
 
 TEST_CASE("rope: the style is part of the problem") {
