@@ -18,12 +18,12 @@
 // stages (8192 / D keys), XOR-swizzled for conflict-free ldmatrix. Paged
 // caches look up each key row's page (block_table entries staged in a
 // shared-memory ring by cp.async, kStages - 1 tiles ahead); an entry outside
-// [0, num_pages) is never read and its keys are masked. Split count and size come from decode_split()
-// (baracuda/decode_tuning.hpp); with more than one split, partial O (f32,
-// normalized) and partial log2-sum-exp go to the workspace and a second
-// kernel merges them in split order (deterministic, no atomics). Everything
-// (splits, warp sub-tiles, merges) has a fixed order: results are bit-stable,
-// and with kFixedSplit batch invariant.
+// [0, num_pages) is never read and its keys are masked. Split count and size
+// come from decode_split() (baracuda/decode_tuning.hpp); with more than one
+// split, partial O (f32, normalized) and partial log2-sum-exp go to the
+// workspace and a second kernel merges them in split order (deterministic,
+// no atomics). Everything (splits, warp sub-tiles, merges) has a fixed order:
+// results are bit-stable, and with kFixedSplit batch invariant.
 //
 // Cost per call: bytes = 2 * B * Hkv * L * D * sizeof(T) of K+V (dominant;
 // L = keys actually present) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D

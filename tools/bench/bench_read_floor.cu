@@ -84,7 +84,8 @@ int main() {
     char* buf = nullptr;
     BENCH_CHECK(cudaMalloc(&buf, static_cast<std::size_t>(2 * half_bytes * sets)));
     BENCH_CHECK(cudaMemset(buf, 1, static_cast<std::size_t>(2 * half_bytes * sets)));
-    const std::string config = "bf16 B=" + std::to_string(s.batch) + " L=" + std::to_string(s.len) + " Hq=32 Hkv=8 D=128";
+    const std::string config =
+        "bf16 B=" + std::to_string(s.batch) + " L=" + std::to_string(s.len) + " Hq=32 Hkv=8 D=128";
     for (const int per_sm : {1, 2}) {
       const int ctas = per_sm * prop.multiProcessorCount;
       const std::vector<double> us = bench::launch_us(
