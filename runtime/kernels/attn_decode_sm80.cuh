@@ -79,6 +79,11 @@
 //       page ids two tiles ahead did not help: the copy of a register a load
 //       still fills waits for that load.) Two CTAs per SM still serve paged
 //       caches best (B=16 one split: 283.8 us, two splits 196.5 us).
+//   Tried and dropped, sliced issue: the next tile's loads issued a slice per
+//       16-key sub-tile, between the sub-tiles' math, instead of all before
+//       it. Same H100, alternating runs of both builds: contiguous B=1 and
+//       B=16 1-2% slower, B=64 / 128 / 32 within 0.4%; paged B=16 and B=32
+//       2-3% faster but B=128 2.6% slower.
 #pragma once
 
 #include <cstdint>
