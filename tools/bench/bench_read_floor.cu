@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "kernels/mma_sm80.cuh"
 
 namespace {
 
@@ -28,9 +29,7 @@ constexpr int kStages = 3;
 constexpr int kStageBytes = 32768;  // 16 KB of K and 16 KB of V
 constexpr int kHalf = kStageBytes / 2;
 
-__device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
-  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
-}
+using namespace baracuda::kernels::sm80;  // smem_addr, cp.async: the decode kernel's load primitives
 
 __global__ void __launch_bounds__(kThreads) read_loop(const char* k, const char* v, long long tiles_total,
                                                       int* sink) {
@@ -44,18 +43,16 @@ __global__ void __launch_bounds__(kThreads) read_loop(const char* k, const char*
     if (t < tiles) {
       char* dk = smem + (t % kStages) * kStageBytes;
       for (int i = tid; i < kHalf / 16; i += kThreads) {
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dk + i * 16)),
-                     "l"(kb + static_cast<long long>(t) * kHalf + i * 16));
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dk + kHalf + i * 16)),
-                     "l"(vb + static_cast<long long>(t) * kHalf + i * 16));
+        cp_async_16(smem_addr(dk + i * 16), kb + static_cast<long long>(t) * kHalf + i * 16, 16u);
+        cp_async_16(smem_addr(dk + kHalf + i * 16), vb + static_cast<long long>(t) * kHalf + i * 16, 16u);
       }
     }
-    asm volatile("cp.async.commit_group;\n" ::: "memory");
+    cp_async_commit();
   };
   for (int s = 0; s < kStages - 1; ++s) issue(s);
   int acc = 0;
   for (int t = 0; t < tiles; ++t) {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(kStages - 2) : "memory");
+    cp_async_wait<kStages - 2>();
     __syncthreads();
     issue(t + kStages - 1);
     acc += reinterpret_cast<const int*>(smem + (t % kStages) * kStageBytes)[tid * 64];
