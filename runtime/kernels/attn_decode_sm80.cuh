@@ -268,27 +268,33 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   [[maybe_unused]] const std::int32_t* bt_row = kPaged ? p.block_table + b * p.block_table_stride : nullptr;
 
   // Paged: page and in-page position of this thread's rows of tile t (page
-  // -1: past the split). Slots stay below max_pages_per_seq: j < max_keys.
-  auto fetch_pages = [&](int t, int (&id)[C::kPasses], int (&pos)[C::kPasses]) {
+  // -1: past the split), the page of block-table slot `slot` coming from
+  // entry(slot, first slot of the tile). Slots stay below
+  // max_pages_per_seq: j < max_keys.
+  auto tile_pages = [&](int t, int (&id)[C::kPasses], int (&pos)[C::kPasses], auto entry) {
     if constexpr (kPaged) {
+      const int j0 = kv_begin + t * N;
+      const int first = j0 / p.page_size;
 #pragma unroll
       for (int ps = 0; ps < C::kPasses; ++ps) {
-        const int j = kv_begin + t * N + ld_r0 + ps * C::kRowsPerPass;
+        const int j = j0 + ld_r0 + ps * C::kRowsPerPass;
         id[ps] = -1;
         pos[ps] = 0;
         if (j < split_end) {
           const int slot = j / p.page_size;
           pos[ps] = j - slot * p.page_size;
-          id[ps] = __ldg(bt_row + slot);
+          id[ps] = entry(slot, first);
         }
       }
     }
   };
-  [[maybe_unused]] int pro_id[kStages - 1][C::kPasses];  // the prologue tiles' pages
+  // The prologue tiles read the block table directly, before the length.
+  [[maybe_unused]] int pro_id[kStages - 1][C::kPasses];
   [[maybe_unused]] int pro_pos[kStages - 1][C::kPasses];
   if constexpr (kPaged) {
 #pragma unroll
-    for (int s = 0; s < kStages - 1; ++s) fetch_pages(s, pro_id[s], pro_pos[s]);
+    for (int s = 0; s < kStages - 1; ++s)
+      tile_pages(s, pro_id[s], pro_pos[s], [&](int slot, int) { return __ldg(bt_row + slot); });
   }
   // Later tiles: the block-table entries of tile y travel (cp.async, into
   // ring slot y % kBtRing) in the group of tile y - (kStages - 1), so they
@@ -306,22 +312,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     }
   };
   auto ring_pages = [&](int y, int (&id)[C::kPasses], int (&pos)[C::kPasses]) {
-    if constexpr (kPaged) {
-      const int j0 = kv_begin + y * N;
-      const int first = j0 / p.page_size;
-      const std::int32_t* src = s_bt + (y % C::kBtRing) * C::kBtSlots;
-#pragma unroll
-      for (int ps = 0; ps < C::kPasses; ++ps) {
-        const int j = j0 + ld_r0 + ps * C::kRowsPerPass;
-        id[ps] = -1;
-        pos[ps] = 0;
-        if (j < split_end) {
-          const int slot = j / p.page_size;
-          pos[ps] = j - slot * p.page_size;
-          id[ps] = src[slot - first];
-        }
-      }
-    }
+    const std::int32_t* src = s_bt + (y % C::kBtRing) * C::kBtSlots;
+    tile_pages(y, id, pos, [&](int slot, int first) { return src[slot - first]; });
   };
 
   std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
