@@ -267,6 +267,22 @@ __device__ __forceinline__ KvSlot token_slot(const Params& p, std::int64_t b, st
   }
 }
 
+// Work item `item` of the warp-per-item kernels (warps_per_token items per
+// token): its chunk of the token's rows, the token's sample b and sequence
+// index l, its rotary position and its cache slot.
+struct TokenItem {
+  std::int64_t chunk, b, l, position;
+  KvSlot slot;
+};
+
+template <bool kFused, bool kPaged>
+__device__ __forceinline__ TokenItem token_item(const Params& p, std::int64_t item) {
+  const std::int64_t token = item / p.warps_per_token;
+  const std::int64_t b = token / p.seq_len;
+  const std::int64_t l = token - b * p.seq_len;
+  return {item - token * p.warps_per_token, b, l, __ldg(p.positions + token), token_slot<kFused, kPaged>(p, b, l)};
+}
+
 // ------------------------------------------- vectorized (fixed D) ----
 template <class T>
 struct alignas(16) Vec16 {
@@ -384,12 +400,7 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
   const int half = static_cast<int>(p.half);  // <= kHeadDim / 2 (launch checks)
 
   for (std::int64_t item = warp_id; item < items; item += num_warps) {
-    const std::int64_t token = item / p.warps_per_token;
-    const std::int64_t chunk = item - token * p.warps_per_token;
-    const std::int64_t b = token / p.seq_len;
-    const std::int64_t l = token - b * p.seq_len;
-    const std::int64_t position = __ldg(p.positions + token);
-    const KvSlot slot = token_slot<kFused, kPaged>(p, b, l);
+    const auto [chunk, b, l, position, slot] = token_item<kFused, kPaged>(p, item);
 
     // cos/sin of this lane's kSlots * kVec pairs, reused for every row below.
     A c[kSlots][kVec], s[kSlots][kVec];
@@ -559,12 +570,7 @@ __global__ void __launch_bounds__(kBlockThreads) rope_generic_kernel(const Param
   const std::int64_t pair_items = half + (tail + 1) / 2;
 
   for (std::int64_t item = warp_id; item < items; item += num_warps) {
-    const std::int64_t token = item / p.warps_per_token;
-    const std::int64_t chunk = item - token * p.warps_per_token;
-    const std::int64_t b = token / p.seq_len;
-    const std::int64_t l = token - b * p.seq_len;
-    const std::int64_t position = __ldg(p.positions + token);
-    const KvSlot slot = token_slot<kFused, kPaged>(p, b, l);
+    const auto [chunk, b, l, position, slot] = token_item<kFused, kPaged>(p, item);
 
     for (std::int64_t it = lane; it < pair_items; it += 32) {
       const bool rotated = it < half;
