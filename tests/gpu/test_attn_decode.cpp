@@ -407,16 +407,16 @@ void check_batch_invariance(const KernelSku& sku) {
   }
 }
 
-}  // namespace
-
-TEST_CASE("attn_decode: every SKU against the f64 reference") {
-  BK_REQUIRE_GPU();
-  const auto skus = bk_test::skus_of(OpKind::attn_decode);
-  for (const KernelSku* sku : skus) {
+// Runs check<T>(sku) for every decode SKU of the registry that `wanted`
+// accepts, one subcase each; T is the SKU's element (f16 or bf16).
+template <class Check>
+void for_each_decode_sku(bool (*wanted)(const KernelSku&), Check check) {
+  for (const KernelSku* sku : bk_test::skus_of(OpKind::attn_decode)) {
+    if (!wanted(*sku)) continue;
     SUBCASE(sku->name) {
       bk_test::dispatch_element(sku->element, [&]<class T>() {
         if constexpr (std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>) {
-          check_sku_against_reference<T>(*sku);
+          check.template operator()<T>(*sku);
         } else {
           FAIL("decode SKU with element ", to_string(sku->element));
         }
@@ -425,19 +425,16 @@ TEST_CASE("attn_decode: every SKU against the f64 reference") {
   }
 }
 
+}  // namespace
+
+TEST_CASE("attn_decode: every SKU against the f64 reference") {
+  BK_REQUIRE_GPU();
+  for_each_decode_sku([](const KernelSku&) { return true; },
+                      []<class T>(const KernelSku& sku) { check_sku_against_reference<T>(sku); });
+}
+
 TEST_CASE("attn_decode: batch-invariant SKUs give a sample the same bits alone and in a batch of 64") {
   BK_REQUIRE_GPU();
-  const auto skus = bk_test::skus_of(OpKind::attn_decode);
-  for (const KernelSku* sku : skus) {
-    if (!sku->guarantee.batch_invariant) continue;
-    SUBCASE(sku->name) {
-      bk_test::dispatch_element(sku->element, [&]<class T>() {
-        if constexpr (std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>) {
-          check_batch_invariance<T>(*sku);
-        } else {
-          FAIL("decode SKU with element ", to_string(sku->element));
-        }
-      });
-    }
-  }
+  for_each_decode_sku([](const KernelSku& sku) { return sku.guarantee.batch_invariant; },
+                      []<class T>(const KernelSku& sku) { check_batch_invariance<T>(sku); });
 }
