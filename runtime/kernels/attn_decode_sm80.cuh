@@ -84,6 +84,33 @@
 //       it. Same H100, alternating runs of both builds: contiguous B=1 and
 //       B=16 1-2% slower, B=64 / 128 / 32 within 0.4%; paged B=16 and B=32
 //       2-3% faster but B=128 2.6% slower.
+//   Where B=16 L=8192 loses against the read loop (H100, kernel of ec83e0c
+//       driven directly with per-CTA globaltimer / clock64 traces, one
+//       device call per comparison; tools/bench/results/
+//       h100-ec83e0c-decode-probe.md): this kernel 180.4-181.5 us, the same
+//       kernel with the tile math compiled out 177.0-177.5, the read loop
+//       with 128 CTAs 174.7-175.8 (132 CTAs: 175.2-175.7, so the 4 idle SMs
+//       cost nothing). The median CTA lands its last tile as early as the
+//       read loop's median (169-170 us into the kernel); the slowest lands
+//       it 5-6 us after the median, against 2-3 us for the read loop, and
+//       the last tile's math and the merge add 1.7 us (0.8 without math).
+//       Under a saturated memory system a CTA that falls behind cannot catch
+//       up while it also computes. Also measured: mma.sync lowers the SM
+//       clock from 1980-1995 to 1800-1835 MHz (one mma per tile in the read
+//       loop costs it 0.5%, 32 per tile 1%), but FMAs in place of the mma
+//       keep 1980 MHz and are no faster. Tried and dropped:
+//       - a load warp (mbarrier full / empty per stage, cp.async.mbarrier
+//         arrive) streaming K/V while 4 warps compute: B=16 181.5 / 181.2 /
+//         180.7 us with 1 / 2 / 4 load warps (this kernel 181.4); contiguous
+//         B=32 0.3-1.5% slower, B=128 0.7% faster to 1.1% slower; paged
+//         1.4-5% faster with 2 load warps, 12-20% slower with 1;
+//       - 128-key tiles (64 KB stages, 8 warps): 216.5 us, the slowest CTA
+//         23 us behind the median; 32-key tiles (16 KB) with 3 / 4 / 5
+//         stages: 192.4 / 187.8 / 185.6 us (spread 1.5 us, but every CTA
+//         slower); 2 stages of 32 KB: 191.3 us (3 stages: 180.8-181.1 in
+//         that run); 4-6 stages of 32 KB: 181.4-183.8 us (3: 180.2-180.4);
+//       - two accumulator chains for Q K^T and skipping the identity
+//         rescale: within 0.3% on all five problems.
 #pragma once
 
 #include <cstdint>

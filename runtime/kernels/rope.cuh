@@ -71,6 +71,13 @@
 //   std::pow calls on every launch. With the table cached per thread
 //   (d6be576): B=64 L=1 8.1 us (rope then append 13.3 us), rope 94.8 us;
 //   the rest is the 1 KB larger parameter block and its staging.
+//   The in-place floor bounds this op: on the same sweep at ec83e0c
+//   (tools/bench/results/h100-ec83e0c-decode-probe.md) the
+//   library took 94.6 us against 94.4 for the 16-byte load + store back
+//   (92.9 for a d2d copy to a third buffer); streaming cache hints on the
+//   floor's loads and stores made it slower (ld/st .cs 95.0 us, ld.lu +
+//   st.cs 95.3 us). torch.compile sits on the same floor, so the ratio to
+//   it is parity within run-to-run noise.
 //   v1 (warp per token, 2 rows in flight, 80 regs, 3 blocks/SM)
 //   rope, NeoX bf16, B=1 L=16384 H=32 D=128, in place:
 //     rope_bf16_hd128_neox_sm80  102.2 us  2626 GB/s  (0.91 of a d2d copy of
