@@ -106,7 +106,11 @@
 //         arrive) streaming K/V while 4 warps compute: B=16 181.5 / 181.2 /
 //         180.7 us with 1 / 2 / 4 load warps (this kernel 181.4); contiguous
 //         B=32 0.3-1.5% slower, B=128 0.7% faster to 1.1% slower; paged
-//         1.4-5% faster with 2 load warps, 12-20% slower with 1;
+//         1.4-5% faster with 2 load warps, 12-20% slower with 1; with 4
+//         stages and tile t issued once tile t - 2 landed (two tiles in
+//         flight whatever the math does, as in the read loop), 2 load warps:
+//         B=16 179.9-180.3 us vs 181.1-181.5, B=32 -0.5%, B=128 +0.2%,
+//         paged 1.3-1.4x slower;
 //       - 128-key tiles (64 KB stages, 8 warps): 216.5 us, the slowest CTA
 //         23 us behind the median; 32-key tiles (16 KB) with 3 / 4 / 5
 //         stages: 192.4 / 187.8 / 185.6 us (spread 1.5 us, but every CTA
