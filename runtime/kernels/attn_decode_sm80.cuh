@@ -86,7 +86,7 @@
 //       2-3% faster but B=128 2.6% slower.
 //   Where B=16 L=8192 loses against the read loop (H100, kernel of ec83e0c
 //       driven directly with per-CTA globaltimer / clock64 traces, one
-//       device call per comparison; tools/bench/results/
+//       run per comparison; tools/bench/results/
 //       h100-ec83e0c-decode-probe.md): this kernel 180.4-181.5 us, the same
 //       kernel with the tile math compiled out 177.0-177.5, the read loop
 //       with 128 CTAs 174.7-175.8 (132 CTAs: 175.2-175.7, so the 4 idle SMs
