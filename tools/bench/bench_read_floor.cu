@@ -1,8 +1,8 @@
 // Benchmark: the card's streaming-read floor for the decode benchmark's
-// problems. A plain read loop, no attention math: each CTA (128 threads)
-// streams its share of K and of V through a 3-stage cp.async ring of 32 KB
-// stages, the same load pattern the decode kernel uses, and touches one word
-// per thread per stage. No decode kernel can read the same bytes faster than
+// problems. A plain read loop, no attention math: each CTA (the decode
+// kernel's 128 threads) streams its share of K and of V through the decode
+// kernel's cp.async ring (3 stages of 32 KB at D = 128), the same load
+// pattern, and touches one word per thread per stage. No decode kernel can read the same bytes faster than
 // this loop with the same load instructions, so it tells how far from the
 // card's limit baracuda and its peers are on each problem.
 //
@@ -20,14 +20,18 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "kernels/attn_decode_sm80.cuh"
 #include "kernels/mma_sm80.cuh"
 
 namespace {
 
-constexpr int kThreads = 128;
-constexpr int kStages = 3;
-constexpr int kStageBytes = 32768;  // 16 KB of K and 16 KB of V
-constexpr int kHalf = kStageBytes / 2;
+// The decode kernel's ring at the benchmark's head dim (bf16, D = 128): its
+// CTA size, stage count and stage size (K and V of one tile).
+using Ring = baracuda::kernels::decode_sm80::Config<128>;
+constexpr int kThreads = baracuda::kernels::decode_sm80::kThreads;
+constexpr int kStages = Ring::kStages;
+constexpr int kHalf = Ring::kTileElems * 2;  // bytes of K (or V) per stage
+constexpr int kStageBytes = 2 * kHalf;
 
 using namespace baracuda::kernels::sm80;  // smem_addr, cp.async: the decode kernel's load primitives
 

@@ -16,15 +16,11 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.functional import scaled_dot_product_attention
 
+from peer_common import cuda_device, median
+
 HEADS_Q, HEADS_KV, DIM = 32, 8, 128
 SHAPES = [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]
 WARMUP, REPS = 5, 30
-
-
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 def time_us(fn, sets):
@@ -40,11 +36,10 @@ def time_us(fn, sets):
 
 
 def main():
-    if not torch.cuda.is_available():
-        print("skipped: no GPU")
+    device = cuda_device()
+    if device is None:
         return
-    props = torch.cuda.get_device_properties(0)
-    l2 = getattr(props, "L2_cache_size", 50 << 20)
+    props, l2 = device
     print(f"device: {props.name}, torch {torch.__version__}")
     gen = torch.Generator(device="cuda").manual_seed(1234)
     for batch, length in SHAPES:

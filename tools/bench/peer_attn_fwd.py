@@ -20,14 +20,10 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.functional import scaled_dot_product_attention
 
+from peer_common import cuda_device, median
+
 HIDDEN, TOKENS = 2048, 16384
 WARMUP = 5
-
-
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 def time_us(fn, sets, reps):
@@ -61,11 +57,10 @@ def main():
         args.S = args.S or 4096
     reps = max(20, args.reps)
 
-    if not torch.cuda.is_available():
-        print("skipped: no GPU")
+    device = cuda_device()
+    if device is None:
         return
-    props = torch.cuda.get_device_properties(0)
-    l2 = getattr(props, "L2_cache_size", 50 << 20)
+    props, l2 = device
     print(f"# device: {props.name}, torch {torch.__version__}")
     gen = torch.Generator(device="cuda").manual_seed(1234)
 
