@@ -67,7 +67,7 @@
 //       185da35) takes 177.0 us with 132 CTAs and 177.5 us with 264 at
 //       B=16 L=8192; cuDNN took 178.9 us and this kernel 185.0 in that run
 //       (one CTA per unit leaves 4 of 132 SMs idle).
-//   v2.2 (this file): a paged CTA used to read a tile's block-table entries
+//   v2.2: a paged CTA used to read a tile's block-table entries
 //       into registers one iteration before that tile's loads; under load the
 //       lookup waited behind the SM's in-flight tile loads (B=128 L=2048
 //       paged 388-399 us vs 349-357 contiguous, 0.89-0.90). The entries now
@@ -117,7 +117,38 @@
 //         slower); 2 stages of 32 KB: 191.3 us (3 stages: 180.8-181.1 in
 //         that run); 4-6 stages of 32 KB: 181.4-183.8 us (3: 180.2-180.4);
 //       - two accumulator chains for Q K^T and skipping the identity
-//         rescale: within 0.3% on all five problems.
+//         rescale: within 0.3% on all five problems (v2.2; v2.3 below
+//         measures them again on a lighter loop).
+//   v2.3 (this file): half the instructions per tile. ncu on the H100 at
+//       fa598a0 (B=16 L=8192): v2.2 executed 37.8M warp instructions, cuDNN's
+//       kernel 18.8M (cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_
+//       f16_knob_35_16x128x128_1x4x1: 128 threads, 128-key tiles, 86 KB of
+//       shared memory, 183 registers, one CTA per (sample, KV head) as here;
+//       B=1 and B=32 take 2 splits and a reduction kernel). Per 64-key tile a
+//       v2.2 warp ran ~620 instructions (SASS): ~280 to address its 16
+//       cp.async (a 64-bit multiply and bounds check per row), ~60 to
+//       recompute swizzled ldmatrix offsets, 64 FMULs of rescale, in four
+//       copies of the sub-tile body (one per warp). v2.3: a full tile's
+//       addresses are adds from a per-thread row pointer (only a split's last
+//       tile checks rows), ldmatrix offsets are four pinned registers per
+//       operand plus immediates, one sub-tile body, the rescale only when a
+//       row's max moves (bit-identical: alpha is exactly 1 otherwise), Q K^T
+//       in two accumulator chains: ~330 instructions per tile. Same H100,
+//       both builds alternating in one run, us (v2.2 -> v2.3 without the two
+//       chains; cuDNN in that run):
+//         contiguous B=1 53.5-53.6 -> 53.0-53.3 (55.1), B=16 183.3-183.7 ->
+//         180.7-181.3 (177.7), B=64 354.4-354.8 -> 352.7-352.8 (353.3),
+//         B=128 357.1-357.4 -> 353.3 (355.4), B=32 1383.4-1386.7 ->
+//         1381.8-1383.2 (1383.0); paged page 16 0.5-4% faster (fixed split
+//         2-3.5%).
+//       The two Q K^T chains, next run (without -> with): B=32 1382.8-1383.9
+//       -> 1380.1-1381.7, B=64 352.8-353.1 -> 352.4-352.6, the others within
+//       noise. Tried on v2.3 and dropped (same runs): issuing tile t + 2
+//       before waiting for tile t (two barriers per tile: 0.4-0.6% slower at
+//       B=64 / 128 / 32); 4 stages (contiguous no faster, paged 1.4x
+//       slower); cp.async L2::128B / L2::256B prefetch hints and skipping the
+//       softmax of the padding rows 8-15 (within noise). B=16 stays at
+//       181.0-181.7 us against cuDNN's 177.8-177.9.
 #pragma once
 
 #include <cstdint>
@@ -368,9 +399,54 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     return;
   }
 
+  // Shared-memory byte offset of this thread's chunk in pass `ps` of a stage.
+  // Rows ld_r0 + ps * kRowsPerPass repeat their swizzle (row % 8) every
+  // kSwizzlePeriod passes, so the offsets are kSwizzlePeriod registers plus
+  // compile-time steps.
+  constexpr int kSwizzlePeriod = C::kRowsPerPass % 8 == 0 ? 1 : 8 / C::kRowsPerPass;
+  static_assert(C::kPasses % kSwizzlePeriod == 0);
+  std::uint32_t ld_dst[kSwizzlePeriod];
+#pragma unroll
+  for (int q = 0; q < kSwizzlePeriod; ++q)
+    ld_dst[q] = swizzle<kChunks>(ld_r0 + q * C::kRowsPerPass, ld_c) * 16;
+  auto pass_dst = [&](int ps) {
+    return ld_dst[ps % kSwizzlePeriod] +
+           static_cast<std::uint32_t>((ps / kSwizzlePeriod) * kSwizzlePeriod * C::kRowsPerPass * kChunks * 16);
+  };
+  const std::uint32_t s_k_addr = smem_addr(s_k);
+  constexpr std::uint32_t kTileBytes = C::kTileElems * sizeof(T);
+  constexpr std::uint32_t kVOffset = kStages * kTileBytes;  // s_v - s_k in bytes
+
+  // Contiguous cache: this thread's pass-0 row of tile 0 and the step between
+  // passes, so a full tile's addresses are one multiply and then adds; only
+  // a split's last (partial) tile checks rows against the length.
+  [[maybe_unused]] const T* k_row0 = nullptr;
+  [[maybe_unused]] const T* v_row0 = nullptr;
+  if constexpr (!kPaged) {
+    const std::int64_t j0 = kv_begin + ld_r0;
+    k_row0 = k_base + b * p.k_strides.batch + j0 * p.k_strides.pos + k_head_off;
+    v_row0 = v_base + b * p.v_strides.batch + j0 * p.v_strides.pos + v_head_off;
+  }
+
   auto issue_tile = [&](int t, int stage, const int (&id)[C::kPasses], const int (&pos)[C::kPasses]) {
-    T* sk = s_k + stage * C::kTileElems;
-    T* sv = s_v + stage * C::kTileElems;
+    const std::uint32_t sk = s_k_addr + stage * kTileBytes;
+    if constexpr (!kPaged) {
+      if (kv_begin + (t + 1) * N <= kv_end) {  // full tile
+        const std::int64_t row = static_cast<std::int64_t>(t) * N;
+        const T* kp = k_row0 + row * p.k_strides.pos;
+        const T* vp = v_row0 + row * p.v_strides.pos;
+        const std::int64_t k_step = C::kRowsPerPass * p.k_strides.pos;
+        const std::int64_t v_step = C::kRowsPerPass * p.v_strides.pos;
+#pragma unroll
+        for (int ps = 0; ps < C::kPasses; ++ps) {
+          cp_async_16(sk + pass_dst(ps), kp, 16u);
+          cp_async_16(sk + kVOffset + pass_dst(ps), vp, 16u);
+          kp += k_step;
+          vp += v_step;
+        }
+        return;
+      }
+    }
 #pragma unroll
     for (int ps = 0; ps < C::kPasses; ++ps) {
       const int r = ld_r0 + ps * C::kRowsPerPass;
@@ -388,9 +464,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         k_off = b * p.k_strides.batch + static_cast<std::int64_t>(j) * p.k_strides.pos + k_head_off;
         v_off = b * p.v_strides.batch + static_cast<std::int64_t>(j) * p.v_strides.pos + v_head_off;
       }
-      const int dst = swizzle<kChunks>(r, ld_c) * 8;
-      cp_async_16(smem_addr(sk + dst), ok ? k_base + k_off : k_base, ok ? 16u : 0u);
-      cp_async_16(smem_addr(sv + dst), ok ? v_base + v_off : v_base, ok ? 16u : 0u);
+      cp_async_16(sk + pass_dst(ps), ok ? k_base + k_off : k_base, ok ? 16u : 0u);
+      cp_async_16(sk + kVOffset + pass_dst(ps), ok ? v_base + v_off : v_base, ok ? 16u : 0u);
     }
   };
 
@@ -427,6 +502,22 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   const int k_chunk = mi & 1;
   const int v_row = (mi & 1) * 8 + (lane & 7);
   const int v_chunk = mi >> 1;
+  // Byte offsets of this lane's ldmatrix rows: k-step kk of a row r reads
+  // chunk (2 kk + c) ^ (r % 8) = 8 (kk / 4) + ((2 (kk % 4) + c) ^ (r % 8)),
+  // so four offsets per operand plus compile-time steps cover every k-step,
+  // and a sub-tile sc (16 rows, r % 8 unchanged) adds sc * kSubTileBytes.
+  constexpr std::uint32_t kSubTileBytes = 16 * kChunks * 16;
+  std::uint32_t k_ld[4], v_ld[4], q_ld[4];
+#pragma unroll
+  for (int u = 0; u < 4; ++u) {
+    k_ld[u] = pinned(swizzle<kChunks>(k_row, 2 * u + k_chunk) * 16);
+    v_ld[u] = pinned(swizzle<kChunks>(v_row, 2 * u + v_chunk) * 16);
+    q_ld[u] = pinned(smem_addr(s_q) + swizzle<kChunks>(q_row, 2 * u + q_chunk) * 16);
+  }
+  auto ld_off = [](const std::uint32_t (&off)[4], int kk) {
+    return off[kk % 4] + static_cast<std::uint32_t>((kk / 4) * 128);
+  };
+  int stage = 0;  // t % kStages
 
   for (int t = 0; t < n_tiles; ++t) {
     cp_async_wait<kStages - 2>();
@@ -436,7 +527,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       if (tn < n_tiles) {
         [[maybe_unused]] int page_id[C::kPasses], page_pos[C::kPasses];
         ring_pages(tn, page_id, page_pos);
-        issue_tile(tn, tn % kStages, page_id, page_pos);
+        issue_tile(tn, stage == 0 ? kStages - 1 : stage - 1, page_id, page_pos);  // tn % kStages
       }
       if (tn + kStages - 1 < n_tiles) prefetch_entries(tn + kStages - 1);
       cp_async_commit();
@@ -445,36 +536,45 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       if (t == 0) {
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk)
-          ldsm_x4(smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8), q_frag[kk]);
+          ldsm_x4(ld_off(q_ld, kk), q_frag[kk]);
       }
     }
+    const std::uint32_t sk = s_k_addr + stage * kTileBytes;
+    const std::uint32_t sv = sk + kVOffset;
+    const int tile_stage = stage;
+    stage = stage == kStages - 1 ? 0 : stage + 1;
     if (!warp_has_rows) continue;
-
-    const int stage = t % kStages;
-    const T* sk = s_k + stage * C::kTileElems;
-    const T* sv = s_v + stage * C::kTileElems;
-#pragma unroll
-    for (int sc = 0; sc < C::kSubTiles; ++sc) {
-      if ((t * C::kSubTiles + sc) % wk_count != wk) continue;
+    // This warp's sub-tiles: those with (t * kSubTiles + sc) % wk_count == wk
+    // (wk_count is 1, 2 or 4). One copy of the body: the warps of a CTA run
+    // the same instructions.
+#pragma unroll 1
+    for (int sc = (wk - t * C::kSubTiles) & (wk_count - 1); sc < C::kSubTiles; sc += wk_count) {
       const int key0 = kv_begin + t * N + sc * 16;
-      if (key0 >= kv_end) continue;
+      if (key0 >= kv_end) break;
 
-      // S = Q K^T for 16 rows x 16 keys.
+      // S = Q K^T for 16 rows x 16 keys: even and odd k-steps accumulate in
+      // two chains, summed at the end (half the dependent mma latency).
       float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+      float s_odd[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
 #pragma unroll
       for (int kk = 0; kk < kHeadDim / 16; ++kk) {
         std::uint32_t kb[4];
-        ldsm_x4(smem_addr(sk + swizzle<kChunks>(sc * 16 + k_row, 2 * kk + k_chunk) * 8), kb);
+        ldsm_x4(sk + ld_off(k_ld, kk) + sc * kSubTileBytes, kb);
+        float (&acc)[2][4] = (kk & 1) ? s_odd : s;
         if constexpr (C::kQInRegs) {
-          mma_16816<T>(s[0], q_frag[kk], kb[0], kb[1]);
-          mma_16816<T>(s[1], q_frag[kk], kb[2], kb[3]);
+          mma_16816<T>(acc[0], q_frag[kk], kb[0], kb[1]);
+          mma_16816<T>(acc[1], q_frag[kk], kb[2], kb[3]);
         } else {
           std::uint32_t qa[4];
-          ldsm_x4(smem_addr(s_q + swizzle<kChunks>(q_row, 2 * kk + q_chunk) * 8), qa);
-          mma_16816<T>(s[0], qa, kb[0], kb[1]);
-          mma_16816<T>(s[1], qa, kb[2], kb[3]);
+          ldsm_x4(ld_off(q_ld, kk), qa);
+          mma_16816<T>(acc[0], qa, kb[0], kb[1]);
+          mma_16816<T>(acc[1], qa, kb[2], kb[3]);
         }
       }
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
 #pragma unroll
       for (int n = 0; n < 2; ++n)
 #pragma unroll
@@ -488,7 +588,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
           for (int e = 0; e < 4; ++e) {
             const int col = sc * 16 + n * 8 + 2 * tq + (e & 1);
             bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
-            if constexpr (kPaged) visible = visible && s_valid[stage * N + col] != 0;
+            if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
             if (!visible) s[n][e] = kNegInf;
           }
       }
@@ -513,12 +613,17 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         }
         l_run[hh] = l_run[hh] * alpha[hh] + sum;
       }
+      // Rescale O only where some row's running max moved: alpha = 1 exactly
+      // otherwise (2^0), so skipping the multiply changes no bit, and past
+      // the first tiles the max rarely moves (64 FMULs per lane saved).
+      if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
 #pragma unroll
-      for (int n = 0; n < kHeadDim / 8; ++n) {
-        o_acc[n][0] *= alpha[0];
-        o_acc[n][1] *= alpha[0];
-        o_acc[n][2] *= alpha[1];
-        o_acc[n][3] *= alpha[1];
+        for (int n = 0; n < kHeadDim / 8; ++n) {
+          o_acc[n][0] *= alpha[0];
+          o_acc[n][1] *= alpha[0];
+          o_acc[n][2] *= alpha[1];
+          o_acc[n][3] *= alpha[1];
+        }
       }
 
       // O += P V: P (16 x 16 keys) is the A operand straight from registers.
@@ -527,7 +632,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll
       for (int np = 0; np < kHeadDim / 16; ++np) {
         std::uint32_t vb[4];
-        ldsm_x4_trans(smem_addr(sv + swizzle<kChunks>(sc * 16 + v_row, 2 * np + v_chunk) * 8), vb);
+        ldsm_x4_trans(sv + ld_off(v_ld, np) + sc * kSubTileBytes, vb);
         mma_16816<T>(o_acc[2 * np], pa, vb[0], vb[1]);
         mma_16816<T>(o_acc[2 * np + 1], pa, vb[2], vb[3]);
       }

@@ -79,6 +79,14 @@ __device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
   }
 }
 
+// x, through a register the compiler cannot recompute: keeps a value that is
+// cheap to hold but long to derive (e.g. a swizzled ldmatrix offset) live
+// across a loop instead of rematerializing it on every iteration.
+__device__ __forceinline__ std::uint32_t pinned(std::uint32_t x) {
+  asm volatile("mov.b32 %0, %1;\n" : "=r"(x) : "r"(x));
+  return x;
+}
+
 // 2^x by ex2.approx.ftz (subnormals flush to 0); fast_exp2(-inf) = 0.
 __device__ __forceinline__ float fast_exp2(float x) {
   float y;
