@@ -149,6 +149,12 @@
 //       slower); cp.async L2::128B / L2::256B prefetch hints and skipping the
 //       softmax of the padding rows 8-15 (within noise). B=16 stays at
 //       181.0-181.7 us against cuDNN's 177.8-177.9.
+//       Then the first split issues its prologue tiles before the length is
+//       read (cuDNN's dense kernel reads no lengths; zeroing V rows past the
+//       length covers a partial tile) and blockIdx is decoded with 32-bit
+//       divisions; same H100, alternating runs, us: B=1 53.1-53.4 ->
+//       52.7-52.9 (fixed split 54.2-54.4 -> 53.9), B=128 353.8-354.0 ->
+//       352.6-353.2, B=16 181.2-181.5 -> 179.0-181.1, B=64 / 32 within noise.
 #pragma once
 
 #include <cstdint>
@@ -273,13 +279,14 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   const int lane = tid & 31;
 
   // blockIdx.x = ((b * Hkv + hkv) * splits + split) * row_blocks + rb
-  std::int64_t bid = blockIdx.x;
-  const int rb = static_cast<int>(bid % p.row_blocks);
-  bid /= p.row_blocks;
-  const int split = static_cast<int>(bid % p.num_splits);
-  bid /= p.num_splits;
-  const int hkv = static_cast<int>(bid % p.heads_kv);
-  const std::int64_t b = bid / p.heads_kv;
+  // (32-bit divisions: the launcher keeps the grid below 2^31 CTAs.)
+  unsigned bid = blockIdx.x;
+  const int rb = static_cast<int>(bid % static_cast<unsigned>(p.row_blocks));
+  bid /= static_cast<unsigned>(p.row_blocks);
+  const int split = static_cast<int>(bid % static_cast<unsigned>(p.num_splits));
+  bid /= static_cast<unsigned>(p.num_splits);
+  const int hkv = static_cast<int>(bid % static_cast<unsigned>(p.heads_kv));
+  const std::int64_t b = bid / static_cast<unsigned>(p.heads_kv);
 
   const int row0 = rb * kMaxRowsPerCta;
   const int rows = min(kMaxRowsPerCta, p.rows - row0);
@@ -381,24 +388,6 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     tile_pages(y, id, pos, [&](int slot, int first) { return src[slot - first]; });
   };
 
-  std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
-                                       : static_cast<const std::int32_t*>(p.seqlens)[b];
-  seqlen64 = seqlen64 < 0 ? 0 : (seqlen64 > p.max_keys ? p.max_keys : seqlen64);
-  const int seqlen = static_cast<int>(seqlen64);
-  const int kv_end = min(split_end, seqlen);
-  const int n_tiles = kv_end > kv_begin ? (kv_end - kv_begin + N - 1) / N : 0;
-
-  if (n_tiles == 0) {  // nothing to read: an empty partial, or O = 0 / LSE = -inf
-    cp_async_wait<0>();
-    for (int idx = tid; idx < rows * (kHeadDim / 4); idx += kThreads) {
-      const int r = idx / (kHeadDim / 4);
-      const int col = (idx - r * (kHeadDim / 4)) * 4;
-      if (p.num_splits > 1 && col != 0) continue;
-      store_out4<T, kHeadDim>(p, b, hkv, split, row0 + r, col, make_float4(0.f, 0.f, 0.f, 0.f), kNegInf);
-    }
-    return;
-  }
-
   // Shared-memory byte offset of this thread's chunk in pass `ps` of a stage.
   // Rows ld_r0 + ps * kRowsPerPass repeat their swizzle (row % 8) every
   // kSwizzlePeriod passes, so the offsets are kSwizzlePeriod registers plus
@@ -428,10 +417,11 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     v_row0 = v_base + b * p.v_strides.batch + j0 * p.v_strides.pos + v_head_off;
   }
 
-  auto issue_tile = [&](int t, int stage, const int (&id)[C::kPasses], const int (&pos)[C::kPasses]) {
+  // Issues tile t into ring slot `stage`, rows at or past `end` zero-filled.
+  auto issue_tile = [&](int t, int stage, int end, const int (&id)[C::kPasses], const int (&pos)[C::kPasses]) {
     const std::uint32_t sk = s_k_addr + stage * kTileBytes;
     if constexpr (!kPaged) {
-      if (kv_begin + (t + 1) * N <= kv_end) {  // full tile
+      if (kv_begin + (t + 1) * N <= end) {  // full tile
         const std::int64_t row = static_cast<std::int64_t>(t) * N;
         const T* kp = k_row0 + row * p.k_strides.pos;
         const T* vp = v_row0 + row * p.v_strides.pos;
@@ -455,12 +445,12 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       std::int64_t k_off, v_off;
       if constexpr (kPaged) {
         const int page = id[ps];
-        ok = j < kv_end && page >= 0 && page < p.num_pages;
+        ok = j < end && page >= 0 && page < p.num_pages;
         k_off = static_cast<std::int64_t>(page) * p.k_strides.batch + pos[ps] * p.k_strides.pos + k_head_off;
         v_off = static_cast<std::int64_t>(page) * p.v_strides.batch + pos[ps] * p.v_strides.pos + v_head_off;
         if (ld_c == 0) s_valid[stage * N + r] = ok ? 1 : 0;
       } else {
-        ok = j < kv_end;
+        ok = j < end;
         k_off = b * p.k_strides.batch + static_cast<std::int64_t>(j) * p.k_strides.pos + k_head_off;
         v_off = b * p.v_strides.batch + static_cast<std::int64_t>(j) * p.v_strides.pos + v_head_off;
       }
@@ -469,12 +459,51 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     }
   };
 
+  // Contiguous cache, first split: the prologue tiles go out before the
+  // length is read (one global-load latency sooner), bounded by the split,
+  // which lies within the cache's L_max rows. Rows past the length that a
+  // partial one of them brings in are zeroed in shared memory before use (see
+  // the loop). Later splits may lie wholly past the length (the split count
+  // follows L_max): they wait for it, so no CTA reads more than kStages - 1
+  // tiles it does not need.
+  const bool speculate = !kPaged && kv_begin == 0;
+  const int spec_tiles = speculate ? min(kStages - 1, (split_end + N - 1) / N) : 0;
+  if (speculate) {
 #pragma unroll
-  for (int s = 0; s < kStages - 1; ++s) {
-    if (s < n_tiles) issue_tile(s, s, pro_id[s], pro_pos[s]);
-    if (s + kStages - 1 < n_tiles) prefetch_entries(s + kStages - 1);
-    cp_async_commit();
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (s < spec_tiles) issue_tile(s, s, split_end, pro_id[s], pro_pos[s]);
+      cp_async_commit();
+    }
   }
+
+  std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
+                                       : static_cast<const std::int32_t*>(p.seqlens)[b];
+  seqlen64 = seqlen64 < 0 ? 0 : (seqlen64 > p.max_keys ? p.max_keys : seqlen64);
+  const int seqlen = static_cast<int>(seqlen64);
+  const int kv_end = min(split_end, seqlen);
+  const int n_tiles = kv_end > kv_begin ? (kv_end - kv_begin + N - 1) / N : 0;
+
+  if (n_tiles == 0) {  // nothing to read: an empty partial, or O = 0 / LSE = -inf
+    cp_async_wait<0>();
+    for (int idx = tid; idx < rows * (kHeadDim / 4); idx += kThreads) {
+      const int r = idx / (kHeadDim / 4);
+      const int col = (idx - r * (kHeadDim / 4)) * 4;
+      if (p.num_splits > 1 && col != 0) continue;
+      store_out4<T, kHeadDim>(p, b, hkv, split, row0 + r, col, make_float4(0.f, 0.f, 0.f, 0.f), kNegInf);
+    }
+    return;
+  }
+
+  if (!speculate) {
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (s < n_tiles) issue_tile(s, s, kv_end, pro_id[s], pro_pos[s]);
+      if (s + kStages - 1 < n_tiles) prefetch_entries(s + kStages - 1);
+      cp_async_commit();
+    }
+  }
+  // The last tile, when it was issued before the length and ends past it.
+  const int clear_tile = n_tiles <= spec_tiles && kv_end < kv_begin + n_tiles * N ? n_tiles - 1 : -1;
 
   // ---- per-warp state: rows g and g + 8 of m16 tile `mt`.
   const int g = lane >> 2;
@@ -527,10 +556,22 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       if (tn < n_tiles) {
         [[maybe_unused]] int page_id[C::kPasses], page_pos[C::kPasses];
         ring_pages(tn, page_id, page_pos);
-        issue_tile(tn, stage == 0 ? kStages - 1 : stage - 1, page_id, page_pos);  // tn % kStages
+        issue_tile(tn, stage == 0 ? kStages - 1 : stage - 1, kv_end, page_id, page_pos);  // tn % kStages
       }
       if (tn + kStages - 1 < n_tiles) prefetch_entries(tn + kStages - 1);
       cp_async_commit();
+    }
+    if (t == clear_tile) {
+      // Its V rows past the length hold whatever the cache holds there (NaN
+      // included): zero them, so their zero probabilities meet zero values.
+      // (K rows there only feed scores that the mask sets to -inf.)
+      const int first = kv_end - (kv_begin + t * N);
+      unsigned char* slot = smem + kVOffset + stage * kTileBytes;
+      for (int idx = first * kChunks + tid; idx < N * kChunks; idx += kThreads) {
+        const int r = idx / kChunks;
+        *reinterpret_cast<uint4*>(slot + swizzle<kChunks>(r, idx - r * kChunks) * 16) = make_uint4(0u, 0u, 0u, 0u);
+      }
+      __syncthreads();
     }
     if constexpr (C::kQInRegs) {
       if (t == 0) {

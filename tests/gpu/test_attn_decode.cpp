@@ -13,7 +13,8 @@
 // SM count: each problem runs planned for this GPU and for a 3-SM target,
 // which picks other counts). Outputs are poisoned before
 // each run and a guard after O must stay untouched. Checked: relative L2 error
-// of O <= guarantee.max_rel_error, LSE (f32 logits: |err| <= 2^-13 (1 + |lse|),
+// of O <= guarantee.max_rel_error (cache rows past a sample's length hold
+// NaN and must not reach it), LSE (f32 logits: |err| <= 2^-13 (1 + |lse|),
 // -inf exactly where a row sees no key), no NaN, bit-stability (two runs), and
 // batch invariance where the SKU claims it (one sample alone vs inside a batch
 // of 64, bitwise).
@@ -143,6 +144,27 @@ DecodeProblem<T> make_problem(const KernelSku& sku, const DecodeCase& c, std::mt
   if (c.batch >= 2) p.seqlens_raw[1] = 0;
   if (c.batch >= 4) p.seqlens_raw[3] = -7;               // clamps to 0
   if (c.batch >= 5) p.seqlens_raw[4] = p.max_keys + 99;  // clamps to max_keys
+
+  // Cache rows past a sample's length hold NaN: a kernel that reads them may
+  // not let them reach an output (a zero probability times NaN is NaN).
+  const T nan = bk_test::from_double<T>(std::numeric_limits<double>::quiet_NaN());
+  for (std::int64_t b = 0; b < c.batch; ++b) {
+    const std::int64_t seqlen = std::clamp<std::int64_t>(p.seqlens_raw[static_cast<std::size_t>(b)], 0, p.max_keys);
+    for (std::int64_t j = seqlen; j < p.max_keys; ++j) {
+      std::int64_t slab = b, row = j;
+      if (paged) {
+        const std::int32_t page = p.block_table[static_cast<std::size_t>(b * p.bt_stride + j / d.page_size)];
+        if (page < 0 || page >= d.num_pages) continue;
+        slab = page;
+        row = j % d.page_size;
+      }
+      for (std::int64_t h = 0; h < c.heads_kv; ++h)
+        for (std::int64_t e = 0; e < dim; ++e) {
+          p.k[static_cast<std::size_t>(slab * p.k_strides.batch + h * p.k_strides.head + row * p.k_strides.pos + e)] = nan;
+          p.v[static_cast<std::size_t>(slab * p.v_strides.batch + h * p.v_strides.head + row * p.v_strides.pos + e)] = nan;
+        }
+    }
+  }
   return p;
 }
 
