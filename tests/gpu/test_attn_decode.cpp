@@ -8,7 +8,7 @@
 // Covered: random lengths including 0, L_max and out-of-range values (the
 // kernel clamps them), ragged batches, GQA groups 1/2/4/5/7/8/16, q_len 1..8,
 // both contiguous layouts ([B, Hkv, L, D] and [B, L, Hkv, D]), paged caches
-// with page sizes 1/16/64/256, shuffled block tables and out-of-range entries,
+// with page sizes 1/7/16/48/64/256, shuffled block tables and out-of-range entries,
 // i32 and i64 lengths, one and several splits (the split count follows the
 // SM count: each problem runs planned for this GPU and for a 3-SM target,
 // which picks other counts). Outputs are poisoned before
@@ -301,6 +301,8 @@ const std::vector<DecodeCase>& decode_cases() {
       {6, 4, 2, 1, 2100, L::bhld, L::bhld, 16, 0, true, 0.f},      // fixed split: 3 splits
       {1, 7, 1, 6, 9, L::blhd, L::blhd, 256, 0, false, 0.f},       // tiny cache, q_len near length
       {3, 16, 2, 7, 600, L::bhld, L::blhd, 64, 1, false, 0.f},     // G=8 x 7: 56 rows
+      {3, 8, 2, 1, 500, L::bhld, L::bhld, 48, 1, false, 0.f},      // page 48: not a power of two
+      {2, 4, 1, 2, 100, L::blhd, L::bhld, 7, 0, true, 0.f},        // page 7: pages shorter than a load pass
   };
   return cases;
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <random>
 #include <thread>
 
 #include "baracuda/decode_tuning.hpp"
@@ -162,6 +163,24 @@ TEST_CASE("decode: adaptive split when fastest, fixed split when batch invarianc
   REQUIRE(ex.ok());
   CHECK(contains(ex->to_text(), "attn_decode_bf16_hd128_sm80: rejected: not batch invariant (required)"));
   CHECK(chosen<DecodeOp>(decode_desc(4, 4096, true)) == "attn_decode_bf16_hd128_paged_sm80");
+}
+
+TEST_CASE("decode: the page-size divisor equals integer division for every page size and key index") {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::int64_t> key(0, (std::int64_t{1} << 31) - 1);
+  for (std::int64_t d = 1; d <= 256; ++d) {
+    CAPTURE(d);
+    const PageDivisor div = page_divisor(d);
+    bool ok = true;
+    for (std::int64_t j = 0; j < 70000 && ok; ++j) ok = page_divide(j, div) == j / d;
+    for (std::int64_t j = (std::int64_t{1} << 31) - 70000; j < (std::int64_t{1} << 31) && ok; ++j)
+      ok = page_divide(j, div) == j / d;
+    for (int r = 0; r < 20000 && ok; ++r) {
+      const std::int64_t j = key(rng);
+      ok = page_divide(j, div) == j / d;
+    }
+    CHECK(ok);
+  }
 }
 
 TEST_CASE("decode: the workspace limit is honoured") {

@@ -114,6 +114,32 @@ constexpr DecodeSplit decode_split(std::int64_t batch, std::int64_t heads_kv, st
   return one;
 }
 
+// Division of a key index by the page size without an integer divide (the
+// paged kernel computes a block-table slot per cache row it loads): for a
+// page size d in [2, 256] and 0 <= j < 2^31, with l = ceil(log2 d) and
+// mul = ceil(2^(31 + l) / d) < 2^32, the error e = mul d - 2^(31 + l) < d <= 2^l
+// gives j e < 2^(31 + l), so j / d = floor(j mul / 2^(31 + l)) =
+// umulhi(j, mul) >> (l - 1). d = 1 has mul = 0 and means j itself.
+struct PageDivisor {
+  std::uint32_t mul;
+  int shift;
+};
+
+constexpr PageDivisor page_divisor(std::int64_t d) {
+  if (d <= 1) return {0u, 0};
+  int l = 0;
+  while ((std::int64_t{1} << l) < d) ++l;
+  const std::uint64_t pw = std::uint64_t{1} << (31 + l);
+  return {static_cast<std::uint32_t>((pw + static_cast<std::uint64_t>(d) - 1) / static_cast<std::uint64_t>(d)), l - 1};
+}
+
+// j / d through a PageDivisor, as the kernel computes it (umulhi = the high
+// 32 bits of the 64-bit product).
+constexpr std::int64_t page_divide(std::int64_t j, const PageDivisor& div) {
+  if (div.mul == 0) return j;
+  return static_cast<std::int64_t>(((static_cast<std::uint64_t>(j) * div.mul) >> 32) >> div.shift);
+}
+
 // Byte offset of the partial LSE array inside the workspace.
 constexpr std::size_t decode_workspace_lse_offset(std::int64_t batch, std::int64_t heads_q, std::int64_t q_len,
                                                   std::int64_t head_dim, const DecodeSplit& split) {
