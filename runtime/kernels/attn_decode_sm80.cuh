@@ -26,8 +26,11 @@
 // results are bit-stable, and with kFixedSplit batch invariant.
 //
 // Cost per call: bytes = 2 * B * Hkv * L * D * sizeof(T) of K+V (dominant;
-// L = keys actually present) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D
-// (tiny: the op is memory bound, the target is the copy bandwidth).
+// L = keys actually present, except that a contiguous cache's first split
+// loads its first kStages - 1 tiles before reading the length, so a sample
+// shorter than that reads up to 2 * (kStages - 1) * 8192 * sizeof(T) bytes
+// per KV head) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D (tiny: the op is
+// memory bound, the target is the copy bandwidth).
 //
 // Measured (H100 80GB HBM3 SXM, 132 SMs; device copy 3.02 TB/s read+write;
 // bf16, Hq=32 Hkv=8 D=128 Lq=1, all samples at length L; GB/s = K+V bytes /
