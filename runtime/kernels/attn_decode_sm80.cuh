@@ -133,7 +133,7 @@
 //       recompute swizzled ldmatrix offsets, 64 FMULs of rescale, in four
 //       copies of the sub-tile body (one per warp). v2.3: a full tile's
 //       addresses are adds from a per-thread row pointer (only a split's last
-//       tile checks rows), ldmatrix offsets are four pinned registers per
+//       tile checks rows), ldmatrix offsets are four opaque registers per
 //       operand plus immediates, one sub-tile body, the rescale only when a
 //       row's max moves (bit-identical: alpha is exactly 1 otherwise), Q K^T
 //       in two accumulator chains: ~330 instructions per tile. Same H100,
@@ -206,8 +206,13 @@ struct Config {
   static_assert(kPasses * kRowsPerPass == kTileKeys && kSubTiles * 16 == kTileKeys);
   static_assert(kDecodeSplitGranule % kTileKeys == 0 && kDecodeFixedSplitKeys % kTileKeys == 0,
                 "a tile must never straddle two splits");
+  // Shared memory: the K ring, then the V ring (kStages tiles each), then Q.
   template <class T>
-  static constexpr std::size_t kv_bytes() { return std::size_t{2} * kStages * kTileElems * sizeof(T); }
+  static constexpr std::uint32_t tile_bytes() { return kTileElems * sizeof(T); }
+  template <class T>
+  static constexpr std::uint32_t ring_bytes() { return kStages * tile_bytes<T>(); }  // also the V ring's offset
+  template <class T>
+  static constexpr std::size_t kv_bytes() { return std::size_t{2} * ring_bytes<T>(); }
   static constexpr std::size_t scratch_bytes() {
     return std::size_t{kWarps} * 16 * kScratchStride * sizeof(float) + 2 * kWarps * 16 * sizeof(float);
   }
@@ -281,9 +286,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   constexpr int N = C::kTileKeys;
   constexpr int kChunks = C::kChunks;
   extern __shared__ __align__(128) unsigned char smem[];
-  T* s_k = reinterpret_cast<T*>(smem);                         // [stages][N][D] swizzled
-  T* s_v = s_k + kStages * C::kTileElems;                      // [stages][N][D] swizzled
-  T* s_q = s_v + kStages * C::kTileElems;                      // [row tiles * 16][D] swizzled
+  T* s_k = reinterpret_cast<T*>(smem);                               // K, V: [stages][N][D] swizzled
+  T* s_q = reinterpret_cast<T*>(smem + C::template kv_bytes<T>());  // [row tiles * 16][D] swizzled
 
   const int tid = threadIdx.x;
   const int warp = tid >> 5;
@@ -419,8 +423,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
            static_cast<std::uint32_t>((ps / kSwizzlePeriod) * kSwizzlePeriod * C::kRowsPerPass * kChunks * 16);
   };
   const std::uint32_t s_k_addr = smem_addr(s_k);
-  constexpr std::uint32_t kTileBytes = C::kTileElems * sizeof(T);
-  constexpr std::uint32_t kVOffset = kStages * kTileBytes;  // s_v - s_k in bytes
+  constexpr std::uint32_t kTileBytes = C::template tile_bytes<T>();
+  constexpr std::uint32_t kVOffset = C::template ring_bytes<T>();  // the V ring, from the K ring
 
   // Contiguous cache: this thread's pass-0 row of tile 0 and the step between
   // passes, so a full tile's addresses are one multiply and then adds; only
@@ -482,15 +486,19 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   // the loop). Later splits may lie wholly past the length (the split count
   // follows L_max): they wait for it, so no CTA reads more than kStages - 1
   // tiles it does not need.
-  const bool speculate = !kPaged && kv_begin == 0;
-  const int spec_tiles = speculate ? min(kStages - 1, (split_end + N - 1) / N) : 0;
-  if (speculate) {
+  // The prologue: tiles 0 .. kStages - 2 of `count`, rows at or past `end`
+  // zero-filled, one cp.async group per stage.
+  auto issue_prologue = [&](int count, int end) {
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s) {
-      if (s < spec_tiles) issue_tile(s, s, split_end, pro_id[s], pro_pos[s]);
+      if (s < count) issue_tile(s, s, end, pro_id[s], pro_pos[s]);
+      if (s + kStages - 1 < count) prefetch_entries(s + kStages - 1);
       cp_async_commit();
     }
-  }
+  };
+  const bool speculate = !kPaged && kv_begin == 0;
+  const int spec_tiles = speculate ? min(kStages - 1, (split_end + N - 1) / N) : 0;
+  if (speculate) issue_prologue(spec_tiles, split_end);
 
   std::int64_t seqlen64 = p.seqlen_i64 ? static_cast<const std::int64_t*>(p.seqlens)[b]
                                        : static_cast<const std::int32_t*>(p.seqlens)[b];
@@ -510,14 +518,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     return;
   }
 
-  if (!speculate) {
-#pragma unroll
-    for (int s = 0; s < kStages - 1; ++s) {
-      if (s < n_tiles) issue_tile(s, s, kv_end, pro_id[s], pro_pos[s]);
-      if (s + kStages - 1 < n_tiles) prefetch_entries(s + kStages - 1);
-      cp_async_commit();
-    }
-  }
+  if (!speculate) issue_prologue(n_tiles, kv_end);
   // The last tile, when it was issued before the length and ends past it.
   const int clear_tile = n_tiles <= spec_tiles && kv_end < kv_begin + n_tiles * N ? n_tiles - 1 : -1;
 
@@ -555,9 +556,9 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   std::uint32_t k_ld[4], v_ld[4], q_ld[4];
 #pragma unroll
   for (int u = 0; u < 4; ++u) {
-    k_ld[u] = pinned(swizzle<kChunks>(k_row, 2 * u + k_chunk) * 16);
-    v_ld[u] = pinned(swizzle<kChunks>(v_row, 2 * u + v_chunk) * 16);
-    q_ld[u] = pinned(smem_addr(s_q) + swizzle<kChunks>(q_row, 2 * u + q_chunk) * 16);
+    k_ld[u] = opaque(static_cast<std::uint32_t>(swizzle<kChunks>(k_row, 2 * u + k_chunk) * 16));
+    v_ld[u] = opaque(static_cast<std::uint32_t>(swizzle<kChunks>(v_row, 2 * u + v_chunk) * 16));
+    q_ld[u] = opaque(smem_addr(s_q) + swizzle<kChunks>(q_row, 2 * u + q_chunk) * 16);
   }
   auto ld_off = [](const std::uint32_t (&off)[4], int kk) {
     return off[kk % 4] + static_cast<std::uint32_t>((kk / 4) * 128);

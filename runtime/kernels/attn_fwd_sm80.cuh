@@ -153,18 +153,6 @@ struct Params {
 // Shared sm80 primitives: cp.async, ldmatrix, mma.sync, packing, exp2.
 using namespace sm80;  // kernels/mma_sm80.cuh
 
-// Returns x through an opaque move, so that the compiler cannot hoist
-// per-thread address arithmetic out of the key-tile loop (hoisted, it would
-// hold dozens of registers for the whole loop).
-__device__ __forceinline__ std::int64_t opaque(std::int64_t x) {
-  asm volatile("mov.b64 %0, %0;\n" : "+l"(x));
-  return x;
-}
-__device__ __forceinline__ int opaque(int x) {
-  asm volatile("mov.b32 %0, %0;\n" : "+r"(x));
-  return x;
-}
-
 // --------------------------------------------------------------- kernel ----
 template <class T, int kHeadDim, bool kCausal, int kBlockM, int kBlockN, int kWarps, bool kQInRegs, int kStages,
           int kQRegStepsReq = 0>

@@ -79,11 +79,21 @@ __device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
   }
 }
 
-// x, through a register the compiler cannot recompute: keeps a value that is
-// cheap to hold but long to derive (e.g. a swizzled ldmatrix offset) live
-// across a loop instead of rematerializing it on every iteration.
-__device__ __forceinline__ std::uint32_t pinned(std::uint32_t x) {
-  asm volatile("mov.b32 %0, %1;\n" : "=r"(x) : "r"(x));
+// Returns x through an opaque move: the compiler can neither see through
+// it nor recompute it. Use it to keep per-thread arithmetic out of a loop
+// (hoisted, it would hold registers for the whole loop) or, the other way,
+// to keep a value that is cheap to hold but long to derive (a swizzled
+// ldmatrix offset) live across a loop instead of rematerializing it.
+__device__ __forceinline__ std::int64_t opaque(std::int64_t x) {
+  asm volatile("mov.b64 %0, %0;\n" : "+l"(x));
+  return x;
+}
+__device__ __forceinline__ int opaque(int x) {
+  asm volatile("mov.b32 %0, %0;\n" : "+r"(x));
+  return x;
+}
+__device__ __forceinline__ std::uint32_t opaque(std::uint32_t x) {
+  asm volatile("mov.b32 %0, %0;\n" : "+r"(x));
   return x;
 }
 

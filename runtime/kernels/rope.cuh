@@ -118,12 +118,14 @@ template <class T>
 using AngleT = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 // ------------------------------------------------------ shared math ----
-// freq_i = position_scale * theta^(-2i / rotary_dim), in f64, rounded once.
-template <class T>
-__device__ __forceinline__ AngleT<T> rope_freq(double theta_base, double position_scale, std::int64_t rotary_dim,
-                                               std::int64_t i) {
+// freq_i = position_scale * theta^(-2i / rotary_dim), in f64, rounded once
+// to the angle type A (the host builds the frequency table with it, the
+// generic kernel computes pairs past the table with it).
+template <class A>
+__host__ __device__ __forceinline__ A rope_freq(double theta_base, double position_scale, std::int64_t rotary_dim,
+                                                std::int64_t i) {
   const double exponent = -static_cast<double>(2 * i) / static_cast<double>(rotary_dim);
-  return static_cast<AngleT<T>>(position_scale * pow(theta_base, exponent));
+  return static_cast<A>(position_scale * pow(theta_base, exponent));
 }
 
 __device__ __forceinline__ void rope_cos_sin(std::int64_t position, float freq, float& c, float& s) {
@@ -164,11 +166,11 @@ struct RowSet {
 };
 
 // Inverse frequencies freq_i = position_scale * theta^(-2i / r), i < r/2,
-// computed once on the host per launch (launch(): f64 std::pow, the formula
-// of rope_freq, rounded once to AngleT<T>) and passed in the kernel
-// parameters (constant bank). Sized for the specialized head dims (<= 256:
-// 128 pairs); a generic-kernel call with more pairs leaves it unfilled and
-// its kernel computes the frequencies with rope_freq on the device instead.
+// computed on the host (freq_table(): rope_freq, cached per thread) and
+// passed in the kernel parameters (constant bank). Sized for the
+// specialized head dims (<= 256: 128 pairs); a generic-kernel call with more
+// pairs leaves it unfilled and its kernel computes the frequencies with
+// rope_freq on the device instead.
 // Every kernel takes a pair's frequency from the same source, chosen by
 // rotary_dim alone (freq_in_table), so rope() and rope_kv_append() produce
 // the same bits whichever kernel runs them.
@@ -216,7 +218,7 @@ __device__ __forceinline__ A table_freq(const Params& p, std::int64_t i) {
 template <class T>
 __device__ __forceinline__ AngleT<T> pair_freq(const Params& p, std::int64_t i) {
   if (freq_in_table(p.half)) return table_freq<AngleT<T>>(p, i);
-  return rope_freq<T>(p.theta_base, p.position_scale, 2 * p.half, i);
+  return rope_freq<AngleT<T>>(p.theta_base, p.position_scale, 2 * p.half, i);
 }
 
 // The row of head-list index j (Q heads, then K heads, then V heads) for
@@ -633,8 +635,7 @@ inline RowSet row_set(const void* in, const Strides3& in_strides, void* out, con
   return r;
 }
 
-// The frequency table (see Params::freq): rope_freq's formula in f64 on the
-// host, rounded once to the angle type A. It depends only on (theta_base,
+// The frequency table (see Params::freq): rope_freq on the host. It depends only on (theta_base,
 // position_scale, half), so a thread-local cache keeps the up to 128
 // std::pow calls off the launch path of decode steps that repeat them (they
 // cost about 2 us a launch, measured on the B=64 L=1 fused call).
@@ -648,8 +649,7 @@ const FreqTable& freq_table(double theta_base, double position_scale, std::int64
   thread_local Cache cache;
   if (cache.half != half || cache.theta_base != theta_base || cache.position_scale != position_scale) {
     for (std::int64_t i = 0; i < half; ++i) {
-      const double exponent = -static_cast<double>(2 * i) / static_cast<double>(2 * half);
-      const A f = static_cast<A>(position_scale * std::pow(theta_base, exponent));
+      const A f = rope_freq<A>(theta_base, position_scale, 2 * half, i);
       if constexpr (std::is_same_v<A, double>) {
         cache.table.f64[i] = f;
       } else {

@@ -61,6 +61,22 @@ struct DecodeProblem {
   std::vector<std::int64_t> seqlens_raw;  // as uploaded (may be out of range)
   std::vector<std::int32_t> block_table;  // [B, bt_stride]
   std::int64_t bt_stride = 0;
+
+  // Where sample b's cache position j lives: its slab (sample, or page) and
+  // row; false for a key of a skipped page (entry outside [0, num_pages)).
+  bool locate(std::int64_t b, std::int64_t j, std::int64_t& slab, std::int64_t& row) const {
+    slab = b;
+    row = j;
+    if (!desc.paged) return true;
+    const std::int32_t page = block_table[static_cast<std::size_t>(b * bt_stride + j / desc.page_size)];
+    if (page < 0 || page >= desc.num_pages) return false;
+    slab = page;
+    row = j % desc.page_size;
+    return true;
+  }
+  std::int64_t seqlen(std::int64_t b) const {  // as the kernel clamps it
+    return std::clamp<std::int64_t>(seqlens_raw[static_cast<std::size_t>(b)], 0, max_keys);
+  }
 };
 
 // Unit-variance uniform values in [-sqrt(3), sqrt(3)], rounded to T: two per
@@ -149,15 +165,9 @@ DecodeProblem<T> make_problem(const KernelSku& sku, const DecodeCase& c, std::mt
   // not let them reach an output (a zero probability times NaN is NaN).
   const T nan = bk_test::from_double<T>(std::numeric_limits<double>::quiet_NaN());
   for (std::int64_t b = 0; b < c.batch; ++b) {
-    const std::int64_t seqlen = std::clamp<std::int64_t>(p.seqlens_raw[static_cast<std::size_t>(b)], 0, p.max_keys);
-    for (std::int64_t j = seqlen; j < p.max_keys; ++j) {
-      std::int64_t slab = b, row = j;
-      if (paged) {
-        const std::int32_t page = p.block_table[static_cast<std::size_t>(b * p.bt_stride + j / d.page_size)];
-        if (page < 0 || page >= d.num_pages) continue;
-        slab = page;
-        row = j % d.page_size;
-      }
+    for (std::int64_t j = p.seqlen(b); j < p.max_keys; ++j) {
+      std::int64_t slab, row;
+      if (!p.locate(b, j, slab, row)) continue;
       for (std::int64_t h = 0; h < c.heads_kv; ++h)
         for (std::int64_t e = 0; e < dim; ++e) {
           p.k[static_cast<std::size_t>(slab * p.k_strides.batch + h * p.k_strides.head + row * p.k_strides.pos + e)] = nan;
@@ -177,17 +187,12 @@ void reference(const DecodeProblem<T>& p, std::vector<double>& o_ref, std::vecto
   lse_ref.assign(static_cast<std::size_t>(d.batch * d.heads_q * d.q_len), -INFINITY);
   const double scale = effective_scale(d);
   for (std::int64_t b = 0; b < d.batch; ++b) {
-    const std::int64_t seqlen = std::clamp<std::int64_t>(p.seqlens_raw[static_cast<std::size_t>(b)], 0, p.max_keys);
+    const std::int64_t seqlen = p.seqlen(b);
     // Cache positions this sample holds, in order, with their element offsets.
     std::vector<std::int64_t> pos, k_off, v_off;
     for (std::int64_t j = 0; j < seqlen; ++j) {
-      std::int64_t slab = b, row = j;
-      if (d.paged) {
-        const std::int32_t page = p.block_table[static_cast<std::size_t>(b * p.bt_stride + j / d.page_size)];
-        if (page < 0 || page >= d.num_pages) continue;  // skipped page: masked keys
-        slab = page;
-        row = j % d.page_size;
-      }
+      std::int64_t slab, row;
+      if (!p.locate(b, j, slab, row)) continue;  // skipped page: masked keys
       pos.push_back(j);
       k_off.push_back(slab * p.k_strides.batch + row * p.k_strides.pos);
       v_off.push_back(slab * p.v_strides.batch + row * p.v_strides.pos);
