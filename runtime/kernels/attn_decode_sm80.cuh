@@ -13,9 +13,11 @@
 // is read from memory once. Up to 64 rows (4 m16 tiles) per CTA; larger groups
 // take several row blocks (adjacent CTAs, their second K/V read hits L2).
 // Warps share the m16 tiles; the warps of one m16 tile take interleaved
-// 16-key sub-tiles, each with its own online-softmax state, merged at the end
-// in a fixed order. K/V stream through a 3-stage cp.async ring of 32 KB
-// stages (8192 / D keys), XOR-swizzled for conflict-free ldmatrix. Paged
+// 16- or 32-key sub-tiles, each with its own online-softmax state, merged at
+// the end in a fixed order. K/V stream through a cp.async ring, XOR-swizzled
+// for conflict-free ldmatrix: 3 stages of 8192 / D keys (32 KB of K+V), or,
+// for the adaptive-split contiguous kernel at D = 128, 2 stages of 128 keys
+// (64 KB) with 32-key sub-tiles (SkuConfig). Paged
 // caches look up each key row's page (block_table entries staged in a
 // shared-memory ring by cp.async, kStages - 1 tiles ahead); an entry outside
 // [0, num_pages) is never read and its keys are masked. Split count and size
@@ -28,8 +30,8 @@
 // Cost per call: bytes = 2 * B * Hkv * L * D * sizeof(T) of K+V (dominant;
 // L = keys actually present, except that a contiguous cache's first split
 // loads its first kStages - 1 tiles before reading the length, so a sample
-// shorter than that reads up to 2 * (kStages - 1) * 8192 * sizeof(T) bytes
-// per KV head) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D (tiny: the op is
+// shorter than that reads up to 64 KB per KV head, (kStages - 1) stages of
+// 32 or 64 KB) + Q/O; FLOPs = 4 * B * Hq * q_len * L * D (tiny: the op is
 // memory bound, the target is the copy bandwidth).
 //
 // Measured (H100 80GB HBM3 SXM, 132 SMs; device copy 3.02 TB/s read+write;
@@ -122,7 +124,7 @@
 //       - two accumulator chains for Q K^T and skipping the identity
 //         rescale: within 0.3% on all five problems (v2.2; v2.3 below
 //         measures them again on a lighter loop).
-//   v2.3 (this file): half the instructions per tile. ncu on the H100 at
+//   v2.3: half the instructions per tile. ncu on the H100 at
 //       fa598a0 (B=16 L=8192): v2.2 executed 37.8M warp instructions, cuDNN's
 //       kernel 18.8M (cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_
 //       f16_knob_35_16x128x128_1x4x1: 128 threads, 128-key tiles, 86 KB of
@@ -165,9 +167,32 @@
 //       196.2-196.7 -> 193.5-194.1, B=64 371.1-371.3 -> 365.9, B=128
 //       371.2-371.8 -> 364.0-364.2, B=32 1446-1454 -> 1436 (fixed split
 //       2-2.5% faster); the contiguous kernel's SASS is unchanged.
+//   v2.4 (this file): tile shapes per SKU (SkuConfig). cuDNN's kernel takes
+//       128-key tiles, each of its 4 warps 32 keys of one; here the
+//       adaptive-split contiguous D = 128 kernel now does the same: 128-key
+//       tiles (64 KB of K+V per stage) in 2 stages, one 32-key softmax step
+//       per warp per tile (4 independent Q K^T chains; half the barriers,
+//       max / sum reductions and rescale checks per key). Same H100, builds
+//       alternating in one run (55c3f95 plus this change), us, 64-key tiles
+//       x 3 stages x 16-key steps -> 128 x 2 x 32 (cuDNN; read floor):
+//         B=1 53.2-53.3 -> 53.0-53.3 (54.8; 48.0), B=16 181.5-181.7 ->
+//         180.0-180.4 (177.7; 177.2), B=64 352.6 -> 348.4-348.7 (353.5;
+//         346.6), B=128 352.4-353.0 -> 348.9-349.2 (355.1; 346.8), B=32
+//         1379.7-1381.7 -> 1370.0-1370.8 (1381.1; 1368.7).
+//       Other shapes of that run and the one before (us, B=1 / 16 / 64 /
+//       128 / 32): 128 x 3 x 32 (196 KB of ring) 53.4-54.0 / 179.7-180.1 /
+//       355.2-356.3 / 350.8-351.0 / 1381.0-1385.6; 128 x 2 x 16 53.4-53.7 /
+//       181.1-181.6 / 349.3-349.5 / 350.0-350.2 / 1371.3-1372.9; 64 x 3 x
+//       32 (2 warps per tile) 53.4-53.5 / 182.6 / 353.3 / 354.4-354.7 /
+//       1384.5-1387.2. Issuing a tile's K before its V, and storing only the
+//       real rows in the end merge: within noise. The paged kernel keeps 64-key
+//       tiles (128-key: 1-19% slower, more block-table entries per stage),
+//       as does the fixed-split one (128-key: B=1 56.5 vs 54.3 us, its
+//       1024-key splits take a deeper prologue each).
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "baracuda/decode_tuning.hpp"
 #include "baracuda/ops/decode.hpp"
@@ -183,15 +208,23 @@ inline constexpr int kMaxRowsPerCta = 16 * kWarps;  // one m16 tile per warp at 
 // Positions are 32-bit inside the kernel; caches longer than this are rejected.
 inline constexpr std::int64_t kMaxKeys = std::int64_t{1} << 30;
 
-template <int kHeadDim, int kStagesArg = 3>
+// The tile shape: kTileKeysArg keys of K and of V per ring stage, kStagesArg
+// stages, and kSubKeysArg (16 or 32) keys per warp sub-tile, each taken in
+// one online-softmax step. The default is 16 KB of K and 16 KB of V per
+// stage, 3 stages, 16-key sub-tiles; SkuConfig (below) picks one per SKU.
+template <int kHeadDimArg, int kTileKeysArg = 8192 / kHeadDimArg, int kSubKeysArg = 16, int kStagesArg = 3>
 struct Config {
+  static constexpr int kHeadDim = kHeadDimArg;
   static_assert(kHeadDim == 64 || kHeadDim == 128 || kHeadDim == 256, "head dim 64, 128 or 256");
-  static constexpr int kTileKeys = 8192 / kHeadDim;           // 16 KB of K and 16 KB of V per stage
+  static_assert(kSubKeysArg == 16 || kSubKeysArg == 32, "16- or 32-key warp sub-tiles");
+  static constexpr int kTileKeys = kTileKeysArg;
+  static constexpr int kSubKeys = kSubKeysArg;
+  static constexpr int kKeySteps = kSubKeys / 16;              // m16n8k16 key steps per sub-tile
   static constexpr int kStages = kStagesArg;
   static constexpr int kChunks = kHeadDim / 8;                 // 16-byte chunks per row
   static constexpr int kRowsPerPass = kThreads / kChunks;
   static constexpr int kPasses = kTileKeys / kRowsPerPass;     // rows each thread loads per tile
-  static constexpr int kSubTiles = kTileKeys / 16;             // 16-key mma sub-tiles per tile
+  static constexpr int kSubTiles = kTileKeys / kSubKeys;       // warp sub-tiles per tile
   static constexpr int kTileElems = kTileKeys * kHeadDim;
   static constexpr bool kQInRegs = kHeadDim <= 128;            // D = 256 reloads Q fragments from smem
   static constexpr int kScratchStride = kHeadDim + 8;          // f32 merge rows, padded against bank conflicts
@@ -203,7 +236,7 @@ struct Config {
   static constexpr std::size_t paged_bytes() {
     return std::size_t{kStages} * kTileKeys + std::size_t{kBtRing} * kBtSlots * sizeof(std::int32_t);
   }
-  static_assert(kPasses * kRowsPerPass == kTileKeys && kSubTiles * 16 == kTileKeys);
+  static_assert(kPasses * kRowsPerPass == kTileKeys && kSubTiles * kSubKeys == kTileKeys);
   static_assert(kDecodeSplitGranule % kTileKeys == 0 && kDecodeFixedSplitKeys % kTileKeys == 0,
                 "a tile must never straddle two splits");
   // Shared memory: the K ring, then the V ring (kStages tiles each), then Q.
@@ -217,6 +250,16 @@ struct Config {
     return std::size_t{kWarps} * 16 * kScratchStride * sizeof(float) + 2 * kWarps * 16 * sizeof(float);
   }
 };
+
+// The tile shape of each SKU. The adaptive-split contiguous kernel at D = 128
+// streams 128-key tiles (32 KB of K, 32 KB of V) through 2 stages, each warp
+// taking 32 keys per softmax step: 0.5-1% faster than the default there, but
+// slower for paged caches (more block-table lookups per stage in flight) and
+// for fixed 1024-key splits (a deeper prologue per split); figures in the
+// header.
+template <int kHeadDim, bool kPaged, bool kFixedSplit>
+using SkuConfig = std::conditional_t<kHeadDim == 128 && !kPaged && !kFixedSplit, Config<128, 128, 32, 2>,
+                                     Config<kHeadDim>>;
 
 struct Params {
   const void* q;        Strides3 q_strides;   // [B, Hq, Lq, D]
@@ -280,9 +323,10 @@ __device__ __forceinline__ void store_out4(const Params& p, std::int64_t b, int 
 }
 
 // ----------------------------------------------------------- main kernel ----
-template <class T, int kHeadDim, bool kPaged, int kStages>
+template <class T, bool kPaged, class C>
 __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p) {
-  using C = Config<kHeadDim, kStages>;
+  constexpr int kHeadDim = C::kHeadDim;
+  constexpr int kStages = C::kStages;
   constexpr int N = C::kTileKeys;
   constexpr int kChunks = C::kChunks;
   extern __shared__ __align__(128) unsigned char smem[];
@@ -607,44 +651,55 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     // the same instructions.
 #pragma unroll 1
     for (int sc = (wk - t * C::kSubTiles) & (wk_count - 1); sc < C::kSubTiles; sc += wk_count) {
-      const int key0 = kv_begin + t * N + sc * 16;
+      constexpr int KS = C::kKeySteps;
+      constexpr int NS = 2 * KS;  // n8 key columns of S
+      const int key0 = kv_begin + t * N + sc * C::kSubKeys;
       if (key0 >= kv_end) break;
 
-      // S = Q K^T for 16 rows x 16 keys: even and odd k-steps accumulate in
-      // two chains, summed at the end (half the dependent mma latency).
-      float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-      float s_odd[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+      // S = Q K^T for 16 rows x kSubKeys keys: with one 16-key step, even and
+      // odd k-steps accumulate in two chains, summed at the end.
+      float s[NS][4];
+      float s_odd[KS == 1 ? 2 : 1][4];
+#pragma unroll
+      for (int n = 0; n < NS; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+      for (int n = 0; n < (KS == 1 ? 2 : 1); ++n) s_odd[n][0] = s_odd[n][1] = s_odd[n][2] = s_odd[n][3] = 0.f;
 #pragma unroll
       for (int kk = 0; kk < kHeadDim / 16; ++kk) {
-        std::uint32_t kb[4];
-        ldsm_x4(sk + ld_off(k_ld, kk) + sc * kSubTileBytes, kb);
-        float (&acc)[2][4] = (kk & 1) ? s_odd : s;
-        if constexpr (C::kQInRegs) {
-          mma_16816<T>(acc[0], q_frag[kk], kb[0], kb[1]);
-          mma_16816<T>(acc[1], q_frag[kk], kb[2], kb[3]);
-        } else {
-          std::uint32_t qa[4];
-          ldsm_x4(ld_off(q_ld, kk), qa);
-          mma_16816<T>(acc[0], qa, kb[0], kb[1]);
-          mma_16816<T>(acc[1], qa, kb[2], kb[3]);
+        [[maybe_unused]] std::uint32_t qa[4];
+        if constexpr (!C::kQInRegs) ldsm_x4(ld_off(q_ld, kk), qa);
+        const std::uint32_t (&qf)[4] = C::kQInRegs ? q_frag[kk] : qa;
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) {
+          std::uint32_t kb[4];
+          ldsm_x4(sk + ld_off(k_ld, kk) + (sc * KS + ks) * kSubTileBytes, kb);
+          if (KS == 1 && (kk & 1)) {
+            mma_16816<T>(s_odd[0], qf, kb[0], kb[1]);
+            mma_16816<T>(s_odd[KS == 1 ? 1 : 0], qf, kb[2], kb[3]);
+          } else {
+            mma_16816<T>(s[2 * ks], qf, kb[0], kb[1]);
+            mma_16816<T>(s[2 * ks + 1], qf, kb[2], kb[3]);
+          }
         }
       }
+      if constexpr (KS == 1) {
 #pragma unroll
-      for (int n = 0; n < 2; ++n)
+        for (int n = 0; n < 2; ++n)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
+          for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
+      }
 #pragma unroll
-      for (int n = 0; n < 2; ++n)
+      for (int n = 0; n < NS; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) s[n][e] *= p.scale_log2;
 
       // Mask keys past a row's causal limit (and keys of skipped pages).
-      if (kPaged || key0 + 15 > strict_limit) {
+      if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
 #pragma unroll
-        for (int n = 0; n < 2; ++n)
+        for (int n = 0; n < NS; ++n)
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
-            const int col = sc * 16 + n * 8 + 2 * tq + (e & 1);
+            const int col = sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1);
             bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
             if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
             if (!visible) s[n][e] = kNegInf;
@@ -655,7 +710,9 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       float alpha[2];
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
-        float mx = fmaxf(fmaxf(s[0][2 * hh], s[0][2 * hh + 1]), fmaxf(s[1][2 * hh], s[1][2 * hh + 1]));
+        float mx = fmaxf(s[0][2 * hh], s[0][2 * hh + 1]);
+#pragma unroll
+        for (int n = 1; n < NS; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * hh], s[n][2 * hh + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         const float m_new = fmaxf(m_run[hh], mx);
@@ -664,7 +721,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         m_run[hh] = m_new;
         float sum = 0.f;
 #pragma unroll
-        for (int n = 0; n < 2; ++n) {
+        for (int n = 0; n < NS; ++n) {
           s[n][2 * hh] = fast_exp2(s[n][2 * hh] - m_use);
           s[n][2 * hh + 1] = fast_exp2(s[n][2 * hh + 1] - m_use);
           sum += s[n][2 * hh] + s[n][2 * hh + 1];
@@ -684,15 +741,24 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         }
       }
 
-      // O += P V: P (16 x 16 keys) is the A operand straight from registers.
-      const std::uint32_t pa[4] = {pack2<T>(s[0][0], s[0][1]), pack2<T>(s[0][2], s[0][3]),
-                                   pack2<T>(s[1][0], s[1][1]), pack2<T>(s[1][2], s[1][3])};
+      // O += P V: P (16 x 16 keys per step) is the A operand straight from registers.
+      std::uint32_t pa[KS][4];
+#pragma unroll
+      for (int ks = 0; ks < KS; ++ks) {
+        pa[ks][0] = pack2<T>(s[2 * ks][0], s[2 * ks][1]);
+        pa[ks][1] = pack2<T>(s[2 * ks][2], s[2 * ks][3]);
+        pa[ks][2] = pack2<T>(s[2 * ks + 1][0], s[2 * ks + 1][1]);
+        pa[ks][3] = pack2<T>(s[2 * ks + 1][2], s[2 * ks + 1][3]);
+      }
 #pragma unroll
       for (int np = 0; np < kHeadDim / 16; ++np) {
-        std::uint32_t vb[4];
-        ldsm_x4_trans(sv + ld_off(v_ld, np) + sc * kSubTileBytes, vb);
-        mma_16816<T>(o_acc[2 * np], pa, vb[0], vb[1]);
-        mma_16816<T>(o_acc[2 * np + 1], pa, vb[2], vb[3]);
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) {
+          std::uint32_t vb[4];
+          ldsm_x4_trans(sv + ld_off(v_ld, np) + (sc * KS + ks) * kSubTileBytes, vb);
+          mma_16816<T>(o_acc[2 * np], pa[ks], vb[0], vb[1]);
+          mma_16816<T>(o_acc[2 * np + 1], pa[ks], vb[2], vb[3]);
+        }
       }
     }
   }
@@ -857,12 +923,12 @@ __global__ void __launch_bounds__(kThreads) attn_decode_combine_kernel(const Par
 }  // namespace decode_sm80
 
 // Launches the decode kernel (and the split merge) for one descriptor.
-// kStages is a tuning knob kept visible for experiments; SKUs use the default.
-template <class T, int kHeadDim, bool kPaged, int kStages>
+// C (a decode_sm80::Config) is the tile shape; SKUs use SkuConfig.
+template <class T, bool kPaged, class C>
 Status launch_attn_decode(const DecodeDesc& d, const DecodeArgs& a, const DecodeSplit& split, void* workspace,
                           std::size_t workspace_bytes, cudaStream_t stream) {
   using namespace decode_sm80;
-  using C = Config<kHeadDim, kStages>;
+  constexpr int kHeadDim = C::kHeadDim;
   const std::int64_t max_keys = kPaged ? d.max_pages_per_seq * d.page_size : d.max_len;
   if (max_keys > kMaxKeys)
     return Status::error(StatusCode::not_supported,
@@ -928,7 +994,7 @@ Status launch_attn_decode(const DecodeDesc& d, const DecodeArgs& a, const Decode
                      (kPaged ? C::paged_bytes() : 0);
   if (smem < C::scratch_bytes()) smem = C::scratch_bytes();
 
-  auto kernel = attn_decode_kernel<T, kHeadDim, kPaged, kStages>;
+  auto kernel = attn_decode_kernel<T, kPaged, C>;
   if (Status st = set_smem_limit(kernel, smem, "attn_decode_kernel"); !st.ok()) return st;
   kernel<<<static_cast<unsigned>(ctas), kThreads, smem, stream>>>(p);
   if (Status st = check_launch("attn_decode_kernel"); !st.ok()) return st;
@@ -978,7 +1044,7 @@ Status attn_decode_sm80(const LaunchContext& ctx) {
                            (kPaged ? "a paged" : "a contiguous") + " cache");
   const std::int64_t max_keys = kPaged ? d.max_pages_per_seq * d.page_size : d.max_len;
   const DecodeSplit split = decode_split(d.batch, d.heads_kv, max_keys, ctx.sm_count, kFixedSplit, kPaged);
-  return launch_attn_decode<T, kHeadDim, kPaged, decode_sm80::Config<kHeadDim>::kStages>(
+  return launch_attn_decode<T, kPaged, decode_sm80::SkuConfig<kHeadDim, kPaged, kFixedSplit>>(
       d, a, split, ctx.workspace, ctx.workspace_bytes, ctx.stream);
 }
 
