@@ -11,7 +11,10 @@
 // G = Hq / Hkv query heads x q_len tokens of one KV head form the M = G * q_len
 // rows of one mma.sync m16n8k16 problem (rows padded to 16), so each K/V byte
 // is read from memory once. Up to 64 rows (4 m16 tiles) per CTA; larger groups
-// take several row blocks (adjacent CTAs, their second K/V read hits L2).
+// take several row blocks (adjacent CTAs, their second K/V read hits L2). A
+// CTA of at most 8 rows (GQA groups up to 8, one token) runs the narrow
+// kernel: S^T = K Q^T and O^T = V^T P^T, keys and head dims on the mma's M
+// side and the rows padded to N = 8, half the mma of 16 padded rows.
 // Warps share the m16 tiles; the warps of one m16 tile take interleaved
 // 16- or 32-key sub-tiles, each with its own online-softmax state, merged at
 // the end in a fixed order. K/V stream through a cp.async ring, XOR-swizzled
@@ -189,6 +192,17 @@
 //       tiles (128-key: 1-19% slower, more block-table entries per stage),
 //       as does the fixed-split one (128-key: B=1 56.5 vs 54.3 us, its
 //       1024-key splits take a deeper prologue each).
+//       Then the narrow kernel (rows <= 8: S^T = K Q^T, O^T = V^T P^T, P^T
+//       transposed in registers by movmatrix): half the mma and 32 fewer
+//       accumulator registers (166 vs 228 contiguous). Same H100, alternating
+//       runs, us, wide -> narrow: paged page 16 B=1 57.5 -> 56.6-56.8, B=16
+//       194.0-194.3 -> 191.7-192.2, B=64 365.4-365.7 -> 363.4-364.1, B=128
+//       363.9-364.5 -> 361.7-362.2, B=32 1434-1437 -> 1425-1426; contiguous
+//       within 0.2% (B=16 180.1-180.5 both). Halving the math did not move
+//       B=16 L=8192 (178.2-180.4 us over three runs against cuDNN's
+//       177.7), nor did the shapes 128 x 3 x 32 (179.6-179.9), 64 x 3 x 16
+//       (180.7-181.0), 64 x 2 x 16 (185.8-188.5) or two splits at two CTAs
+//       per SM (182.5-182.8).
 #pragma once
 
 #include <cstdint>
@@ -322,8 +336,35 @@ __device__ __forceinline__ void store_out4(const Params& p, std::int64_t b, int 
   }
 }
 
+// One online-softmax step (base 2) of one row: x holds this thread's scores
+// of the row (replaced by their exponentials), the row's other scores lie in
+// the lanes lane ^ m for m = kLaneLo, 2 kLaneLo, ..., kLaneHi. Updates the
+// running max and (this thread's partial) sum; returns the factor that
+// rescales earlier sums and outputs (exactly 1 when the max did not move).
+template <int kLaneLo, int kLaneHi, int kN>
+__device__ __forceinline__ float online_softmax(float (&x)[kN][2], float& m_run, float& l_run) {
+  float mx = fmaxf(x[0][0], x[0][1]);
+#pragma unroll
+  for (int i = 1; i < kN; ++i) mx = fmaxf(mx, fmaxf(x[i][0], x[i][1]));
+#pragma unroll
+  for (int m = kLaneLo; m <= kLaneHi; m *= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, m));
+  const float m_new = fmaxf(m_run, mx);
+  const float m_use = m_new == kNegInf ? 0.f : m_new;
+  const float alpha = fast_exp2(m_run - m_use);
+  m_run = m_new;
+  float sum = 0.f;
+#pragma unroll
+  for (int i = 0; i < kN; ++i) {
+    x[i][0] = fast_exp2(x[i][0] - m_use);
+    x[i][1] = fast_exp2(x[i][1] - m_use);
+    sum += x[i][0] + x[i][1];
+  }
+  l_run = l_run * alpha + sum;
+  return alpha;
+}
+
 // ----------------------------------------------------------- main kernel ----
-template <class T, bool kPaged, class C>
+template <class T, bool kPaged, class C, bool kNarrow>
 __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p) {
   constexpr int kHeadDim = C::kHeadDim;
   constexpr int kStages = C::kStages;
@@ -566,32 +607,50 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   // The last tile, when it was issued before the length and ends past it.
   const int clear_tile = n_tiles <= spec_tiles && kv_end < kv_begin + n_tiles * N ? n_tiles - 1 : -1;
 
-  // ---- per-warp state: rows g and g + 8 of m16 tile `mt`.
+  // ---- per-warp state. Wide: S = Q K^T and O = P V with the rows as the
+  // mma M (16 rows of m16 tile `mt`; this thread: rows g and g + 8). Narrow
+  // (at most 8 rows): S^T = K Q^T and O^T = V^T P^T with the keys and head
+  // dims as M and the rows as N = 8 (this thread: rows 2 tq and 2 tq + 1),
+  // half the mma of 16 padded rows.
   const int g = lane >> 2;
   const int tq = lane & 3;
-  float o_acc[kHeadDim / 8][4];
+  // Wide: o_acc[n][e] is O[row g + 8 (e / 2)][8 n + 2 tq + e % 2].
+  [[maybe_unused]] float o_acc[kNarrow ? 1 : kHeadDim / 8][4];
+  // Narrow: o_t[n][e] is O[row 2 tq + e % 2][16 n + g + 8 (e / 2)].
+  [[maybe_unused]] float o_t[kNarrow ? kHeadDim / 16 : 1][4];
+  if constexpr (kNarrow) {
 #pragma unroll
-  for (int n = 0; n < kHeadDim / 8; ++n) o_acc[n][0] = o_acc[n][1] = o_acc[n][2] = o_acc[n][3] = 0.f;
+    for (int n = 0; n < kHeadDim / 16; ++n) o_t[n][0] = o_t[n][1] = o_t[n][2] = o_t[n][3] = 0.f;
+  } else {
+#pragma unroll
+    for (int n = 0; n < kHeadDim / 8; ++n) o_acc[n][0] = o_acc[n][1] = o_acc[n][2] = o_acc[n][3] = 0.f;
+  }
   float m_run[2] = {kNegInf, kNegInf};
   float l_run[2] = {0.f, 0.f};
   // Last visible key of each of this thread's two rows (causal among the new tokens).
   int key_limit[2];
 #pragma unroll
   for (int hh = 0; hh < 2; ++hh) {
-    const int row = row0 + mt * 16 + g + 8 * hh;
+    const int row = row0 + (kNarrow ? 2 * tq + hh : mt * 16 + g + 8 * hh);
     key_limit[hh] = seqlen - p.q_len + row % p.q_len;
   }
   const int strict_limit = seqlen - p.q_len;  // the smallest key_limit over all rows
-  [[maybe_unused]] std::uint32_t q_frag[C::kQInRegs ? kHeadDim / 16 : 1][4];
+  [[maybe_unused]] std::uint32_t q_frag[C::kQInRegs && !kNarrow ? kHeadDim / 16 : 1][4];
+  [[maybe_unused]] std::uint32_t q_b[kNarrow ? kHeadDim / 16 : 1][2];  // Q^T as the B operand
 
-  // ldmatrix lane roles (see the m16n8k16 fragment layouts).
+  // ldmatrix lane roles (see the m16n8k16 fragment layouts): an A operand
+  // from row-major rows (Q wide, K narrow), a B operand from key rows (K
+  // wide) and a transposed one (V wide, V^T as the A operand narrow) take
+  // the two lane patterns below.
   const int mi = lane >> 3;
   const int q_row = mt * 16 + (mi & 1) * 8 + (lane & 7);
   const int q_chunk = mi >> 1;
-  const int k_row = (mi >> 1) * 8 + (lane & 7);
-  const int k_chunk = mi & 1;
-  const int v_row = (mi & 1) * 8 + (lane & 7);
-  const int v_chunk = mi >> 1;
+  const int a_row = (mi & 1) * 8 + (lane & 7), a_chunk = mi >> 1;
+  const int b_row = (mi >> 1) * 8 + (lane & 7), b_chunk = mi & 1;
+  const int k_row = kNarrow ? a_row : b_row;
+  const int k_chunk = kNarrow ? a_chunk : b_chunk;
+  const int v_row = kNarrow ? b_row : a_row;
+  const int v_chunk = kNarrow ? b_chunk : a_chunk;
   // Byte offsets of this lane's ldmatrix rows: k-step kk of a row r reads
   // chunk (2 kk + c) ^ (r % 8) = 8 (kk / 4) + ((2 (kk % 4) + c) ^ (r % 8)),
   // so four offsets per operand plus compile-time steps cover every k-step,
@@ -634,7 +693,20 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       }
       __syncthreads();
     }
-    if constexpr (C::kQInRegs) {
+    if constexpr (kNarrow) {
+      if (t == 0) {
+        // Q^T fragments: lanes 8m..8m+7 address rows 0..7 of chunk 4j + m.
+#pragma unroll
+        for (int j = 0; j < kHeadDim / 32; ++j) {
+          std::uint32_t r[4];
+          ldsm_x4(smem_addr(s_q) + swizzle<kChunks>(lane & 7, 4 * j + (lane >> 3)) * 16, r);
+          q_b[2 * j][0] = r[0];
+          q_b[2 * j][1] = r[1];
+          q_b[2 * j + 1][0] = r[2];
+          q_b[2 * j + 1][1] = r[3];
+        }
+      }
+    } else if constexpr (C::kQInRegs) {
       if (t == 0) {
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk)
@@ -652,112 +724,170 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll 1
     for (int sc = (wk - t * C::kSubTiles) & (wk_count - 1); sc < C::kSubTiles; sc += wk_count) {
       constexpr int KS = C::kKeySteps;
-      constexpr int NS = 2 * KS;  // n8 key columns of S
       const int key0 = kv_begin + t * N + sc * C::kSubKeys;
       if (key0 >= kv_end) break;
-
-      // S = Q K^T for 16 rows x kSubKeys keys: with one 16-key step, even and
-      // odd k-steps accumulate in two chains, summed at the end.
-      float s[NS][4];
-      float s_odd[KS == 1 ? 2 : 1][4];
+      if constexpr (kNarrow) {
+        // S^T = K Q^T: 16 keys x 8 rows per key step; even and odd k-steps in
+        // two chains.
+        float s[KS][4], s_odd[KS][4];
 #pragma unroll
-      for (int n = 0; n < NS; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        for (int ks = 0; ks < KS; ++ks)
 #pragma unroll
-      for (int n = 0; n < (KS == 1 ? 2 : 1); ++n) s_odd[n][0] = s_odd[n][1] = s_odd[n][2] = s_odd[n][3] = 0.f;
+          for (int e = 0; e < 4; ++e) s[ks][e] = s_odd[ks][e] = 0.f;
 #pragma unroll
-      for (int kk = 0; kk < kHeadDim / 16; ++kk) {
-        [[maybe_unused]] std::uint32_t qa[4];
-        if constexpr (!C::kQInRegs) ldsm_x4(ld_off(q_ld, kk), qa);
-        const std::uint32_t (&qf)[4] = C::kQInRegs ? q_frag[kk] : qa;
+        for (int kk = 0; kk < kHeadDim / 16; ++kk) {
 #pragma unroll
-        for (int ks = 0; ks < KS; ++ks) {
-          std::uint32_t kb[4];
-          ldsm_x4(sk + ld_off(k_ld, kk) + (sc * KS + ks) * kSubTileBytes, kb);
-          if (KS == 1 && (kk & 1)) {
-            mma_16816<T>(s_odd[0], qf, kb[0], kb[1]);
-            mma_16816<T>(s_odd[KS == 1 ? 1 : 0], qf, kb[2], kb[3]);
-          } else {
-            mma_16816<T>(s[2 * ks], qf, kb[0], kb[1]);
-            mma_16816<T>(s[2 * ks + 1], qf, kb[2], kb[3]);
+          for (int ks = 0; ks < KS; ++ks) {
+            std::uint32_t ka[4];
+            ldsm_x4(sk + ld_off(k_ld, kk) + (sc * KS + ks) * kSubTileBytes, ka);
+            mma_16816<T>((kk & 1) ? s_odd[ks] : s[ks], ka, q_b[kk][0], q_b[kk][1]);
           }
         }
-      }
-      if constexpr (KS == 1) {
+        // s[ks][e]: key key0 + 16 ks + g + 8 (e / 2), row 2 tq + e % 2.
 #pragma unroll
-        for (int n = 0; n < 2; ++n)
+        for (int ks = 0; ks < KS; ++ks)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
-      }
+          for (int e = 0; e < 4; ++e) s[ks][e] = (s[ks][e] + s_odd[ks][e]) * p.scale_log2;
+        if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
 #pragma unroll
-      for (int n = 0; n < NS; ++n)
+          for (int ks = 0; ks < KS; ++ks)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) s[n][e] *= p.scale_log2;
-
-      // Mask keys past a row's causal limit (and keys of skipped pages).
-      if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
+            for (int e = 0; e < 4; ++e) {
+              const int col = sc * C::kSubKeys + ks * 16 + g + 8 * (e >> 1);
+              bool visible = kv_begin + t * N + col <= key_limit[e & 1];
+              if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
+              if (!visible) s[ks][e] = kNegInf;
+            }
+        }
+        // Online softmax on rows 2 tq + hh: a row's keys span the 8 lanes of one tq.
+        float alpha[2];
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+          float x[KS][2];
+#pragma unroll
+          for (int ks = 0; ks < KS; ++ks) x[ks][0] = s[ks][hh], x[ks][1] = s[ks][hh + 2];
+          alpha[hh] = online_softmax<4, 16>(x, m_run[hh], l_run[hh]);
+#pragma unroll
+          for (int ks = 0; ks < KS; ++ks) s[ks][hh] = x[ks][0], s[ks][hh + 2] = x[ks][1];
+        }
+        if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
+#pragma unroll
+          for (int n = 0; n < kHeadDim / 16; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) o_t[n][e] *= alpha[e & 1];
+        }
+        // O^T += V^T P^T: P^T (16 keys x 8 rows per key step) as the B
+        // operand is the transpose of each 8x8 half of S^T's fragment.
+        std::uint32_t pb[KS][2];
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) {
+          pb[ks][0] = movmatrix_trans(pack2<T>(s[ks][0], s[ks][1]));
+          pb[ks][1] = movmatrix_trans(pack2<T>(s[ks][2], s[ks][3]));
+        }
+#pragma unroll
+        for (int n = 0; n < kHeadDim / 16; ++n) {
+#pragma unroll
+          for (int ks = 0; ks < KS; ++ks) {
+            std::uint32_t va[4];
+            ldsm_x4_trans(sv + ld_off(v_ld, n) + (sc * KS + ks) * kSubTileBytes, va);
+            mma_16816<T>(o_t[n], va, pb[ks][0], pb[ks][1]);
+          }
+        }
+      } else {
+        constexpr int NS = 2 * KS;  // n8 key columns of S
+        // S = Q K^T for 16 rows x kSubKeys keys: with one 16-key step, even and
+        // odd k-steps accumulate in two chains, summed at the end.
+        float s[NS][4];
+        float s_odd[KS == 1 ? 2 : 1][4];
+#pragma unroll
+        for (int n = 0; n < NS; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+        for (int n = 0; n < (KS == 1 ? 2 : 1); ++n) s_odd[n][0] = s_odd[n][1] = s_odd[n][2] = s_odd[n][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < kHeadDim / 16; ++kk) {
+          [[maybe_unused]] std::uint32_t qa[4];
+          if constexpr (!C::kQInRegs) ldsm_x4(ld_off(q_ld, kk), qa);
+          const std::uint32_t (&qf)[4] = C::kQInRegs ? q_frag[kk] : qa;
+#pragma unroll
+          for (int ks = 0; ks < KS; ++ks) {
+            std::uint32_t kb[4];
+            ldsm_x4(sk + ld_off(k_ld, kk) + (sc * KS + ks) * kSubTileBytes, kb);
+            if (KS == 1 && (kk & 1)) {
+              mma_16816<T>(s_odd[0], qf, kb[0], kb[1]);
+              mma_16816<T>(s_odd[KS == 1 ? 1 : 0], qf, kb[2], kb[3]);
+            } else {
+              mma_16816<T>(s[2 * ks], qf, kb[0], kb[1]);
+              mma_16816<T>(s[2 * ks + 1], qf, kb[2], kb[3]);
+            }
+          }
+        }
+        if constexpr (KS == 1) {
+#pragma unroll
+          for (int n = 0; n < 2; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
+        }
 #pragma unroll
         for (int n = 0; n < NS; ++n)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int col = sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1);
-            bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
-            if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
-            if (!visible) s[n][e] = kNegInf;
+          for (int e = 0; e < 4; ++e) s[n][e] *= p.scale_log2;
+
+        // Mask keys past a row's causal limit (and keys of skipped pages).
+        if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
+#pragma unroll
+          for (int n = 0; n < NS; ++n)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+              const int col = sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1);
+              bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
+              if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
+              if (!visible) s[n][e] = kNegInf;
+            }
+        }
+
+        // Online softmax on rows g (hh = 0) and g + 8 (hh = 1): a row's keys
+        // span the 4 lanes of one g.
+        float alpha[2];
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+          float x[NS][2];
+#pragma unroll
+          for (int n = 0; n < NS; ++n) x[n][0] = s[n][2 * hh], x[n][1] = s[n][2 * hh + 1];
+          alpha[hh] = online_softmax<1, 2>(x, m_run[hh], l_run[hh]);
+#pragma unroll
+          for (int n = 0; n < NS; ++n) s[n][2 * hh] = x[n][0], s[n][2 * hh + 1] = x[n][1];
+        }
+        // Rescale O only where some row's running max moved: alpha = 1 exactly
+        // otherwise (2^0), so skipping the multiply changes no bit, and past
+        // the first tiles the max rarely moves (64 FMULs per lane saved).
+        if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
+#pragma unroll
+          for (int n = 0; n < kHeadDim / 8; ++n) {
+            o_acc[n][0] *= alpha[0];
+            o_acc[n][1] *= alpha[0];
+            o_acc[n][2] *= alpha[1];
+            o_acc[n][3] *= alpha[1];
           }
-      }
-
-      // Online softmax (base 2) on rows g (hh = 0) and g + 8 (hh = 1).
-      float alpha[2];
-#pragma unroll
-      for (int hh = 0; hh < 2; ++hh) {
-        float mx = fmaxf(s[0][2 * hh], s[0][2 * hh + 1]);
-#pragma unroll
-        for (int n = 1; n < NS; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * hh], s[n][2 * hh + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float m_new = fmaxf(m_run[hh], mx);
-        const float m_use = m_new == kNegInf ? 0.f : m_new;
-        alpha[hh] = fast_exp2(m_run[hh] - m_use);
-        m_run[hh] = m_new;
-        float sum = 0.f;
-#pragma unroll
-        for (int n = 0; n < NS; ++n) {
-          s[n][2 * hh] = fast_exp2(s[n][2 * hh] - m_use);
-          s[n][2 * hh + 1] = fast_exp2(s[n][2 * hh + 1] - m_use);
-          sum += s[n][2 * hh] + s[n][2 * hh + 1];
         }
-        l_run[hh] = l_run[hh] * alpha[hh] + sum;
-      }
-      // Rescale O only where some row's running max moved: alpha = 1 exactly
-      // otherwise (2^0), so skipping the multiply changes no bit, and past
-      // the first tiles the max rarely moves (64 FMULs per lane saved).
-      if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
-#pragma unroll
-        for (int n = 0; n < kHeadDim / 8; ++n) {
-          o_acc[n][0] *= alpha[0];
-          o_acc[n][1] *= alpha[0];
-          o_acc[n][2] *= alpha[1];
-          o_acc[n][3] *= alpha[1];
-        }
-      }
 
-      // O += P V: P (16 x 16 keys per step) is the A operand straight from registers.
-      std::uint32_t pa[KS][4];
-#pragma unroll
-      for (int ks = 0; ks < KS; ++ks) {
-        pa[ks][0] = pack2<T>(s[2 * ks][0], s[2 * ks][1]);
-        pa[ks][1] = pack2<T>(s[2 * ks][2], s[2 * ks][3]);
-        pa[ks][2] = pack2<T>(s[2 * ks + 1][0], s[2 * ks + 1][1]);
-        pa[ks][3] = pack2<T>(s[2 * ks + 1][2], s[2 * ks + 1][3]);
-      }
-#pragma unroll
-      for (int np = 0; np < kHeadDim / 16; ++np) {
+        // O += P V: P (16 x 16 keys per step) is the A operand straight from registers.
+        std::uint32_t pa[KS][4];
 #pragma unroll
         for (int ks = 0; ks < KS; ++ks) {
-          std::uint32_t vb[4];
-          ldsm_x4_trans(sv + ld_off(v_ld, np) + (sc * KS + ks) * kSubTileBytes, vb);
-          mma_16816<T>(o_acc[2 * np], pa[ks], vb[0], vb[1]);
-          mma_16816<T>(o_acc[2 * np + 1], pa[ks], vb[2], vb[3]);
+          pa[ks][0] = pack2<T>(s[2 * ks][0], s[2 * ks][1]);
+          pa[ks][1] = pack2<T>(s[2 * ks][2], s[2 * ks][3]);
+          pa[ks][2] = pack2<T>(s[2 * ks + 1][0], s[2 * ks + 1][1]);
+          pa[ks][3] = pack2<T>(s[2 * ks + 1][2], s[2 * ks + 1][3]);
+        }
+#pragma unroll
+        for (int np = 0; np < kHeadDim / 16; ++np) {
+#pragma unroll
+          for (int ks = 0; ks < KS; ++ks) {
+            std::uint32_t vb[4];
+            ldsm_x4_trans(sv + ld_off(v_ld, np) + (sc * KS + ks) * kSubTileBytes, vb);
+            mma_16816<T>(o_acc[2 * np], pa[ks], vb[0], vb[1]);
+            mma_16816<T>(o_acc[2 * np + 1], pa[ks], vb[2], vb[3]);
+          }
         }
       }
     }
@@ -770,23 +900,42 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   float* s_m = s_o + kWarps * 16 * C::kScratchStride;                        // [warps][16]
   float* s_l = s_m + kWarps * 16;                                            // [warps][16]
   if (warp_has_rows) {
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 1);
-      l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 2);
-    }
     float* dst = s_o + warp * 16 * C::kScratchStride;
+    if constexpr (kNarrow) {
+      // A row's partial sums are spread over the 8 lanes of one tq.
 #pragma unroll
-    for (int n = 0; n < kHeadDim / 8; ++n) {
-      *reinterpret_cast<float2*>(dst + g * C::kScratchStride + n * 8 + 2 * tq) = make_float2(o_acc[n][0], o_acc[n][1]);
-      *reinterpret_cast<float2*>(dst + (g + 8) * C::kScratchStride + n * 8 + 2 * tq) =
-          make_float2(o_acc[n][2], o_acc[n][3]);
-    }
-    if (tq == 0) {
-      s_m[warp * 16 + g] = m_run[0];
-      s_m[warp * 16 + g + 8] = m_run[1];
-      s_l[warp * 16 + g] = l_run[0];
-      s_l[warp * 16 + g + 8] = l_run[1];
+      for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+        for (int off = 4; off < 32; off <<= 1) l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], off);
+#pragma unroll
+      for (int n = 0; n < kHeadDim / 16; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) dst[(2 * tq + (e & 1)) * C::kScratchStride + 16 * n + g + 8 * (e >> 1)] = o_t[n][e];
+      if (g == 0) {
+        s_m[warp * 16 + 2 * tq] = m_run[0];
+        s_m[warp * 16 + 2 * tq + 1] = m_run[1];
+        s_l[warp * 16 + 2 * tq] = l_run[0];
+        s_l[warp * 16 + 2 * tq + 1] = l_run[1];
+      }
+    } else {
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 1);
+        l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 2);
+      }
+#pragma unroll
+      for (int n = 0; n < kHeadDim / 8; ++n) {
+        *reinterpret_cast<float2*>(dst + g * C::kScratchStride + n * 8 + 2 * tq) =
+            make_float2(o_acc[n][0], o_acc[n][1]);
+        *reinterpret_cast<float2*>(dst + (g + 8) * C::kScratchStride + n * 8 + 2 * tq) =
+            make_float2(o_acc[n][2], o_acc[n][3]);
+      }
+      if (tq == 0) {
+        s_m[warp * 16 + g] = m_run[0];
+        s_m[warp * 16 + g + 8] = m_run[1];
+        s_l[warp * 16 + g] = l_run[0];
+        s_l[warp * 16 + g + 8] = l_run[1];
+      }
     }
   }
   __syncthreads();
@@ -994,7 +1143,8 @@ Status launch_attn_decode(const DecodeDesc& d, const DecodeArgs& a, const Decode
                      (kPaged ? C::paged_bytes() : 0);
   if (smem < C::scratch_bytes()) smem = C::scratch_bytes();
 
-  auto kernel = attn_decode_kernel<T, kPaged, C>;
+  // At most 8 rows per CTA: the narrow (swapped-operand) kernel.
+  auto kernel = p.rows <= 8 ? attn_decode_kernel<T, kPaged, C, true> : attn_decode_kernel<T, kPaged, C, false>;
   if (Status st = set_smem_limit(kernel, smem, "attn_decode_kernel"); !st.ok()) return st;
   kernel<<<static_cast<unsigned>(ctas), kThreads, smem, stream>>>(p);
   if (Status st = check_launch("attn_decode_kernel"); !st.ok()) return st;

@@ -49,6 +49,14 @@ __device__ __forceinline__ void ldsm_x4_trans(std::uint32_t addr, std::uint32_t 
                : "r"(addr));
 }
 
+// The transpose of an 8x8 b16 matrix held in mma fragment layout (lane l holds
+// row l / 4, columns 2 (l % 4) and 2 (l % 4) + 1, low half first).
+__device__ __forceinline__ std::uint32_t movmatrix_trans(std::uint32_t x) {
+  std::uint32_t r;
+  asm("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(r) : "r"(x));
+  return r;
+}
+
 // D (f32, 16x8) += A (16x16, row) * B (16x8, col); T is __half or __nv_bfloat16.
 template <class T>
 __device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0,

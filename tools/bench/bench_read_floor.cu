@@ -1,8 +1,9 @@
 // Benchmark: the card's streaming-read floor for the decode benchmark's
 // problems. A plain read loop, no attention math: each CTA (the decode
 // kernel's 128 threads) streams its share of K and of V through the decode
-// kernel's cp.async ring (3 stages of 32 KB at D = 128), the same load
-// pattern, and touches one word per thread per stage. No decode kernel can read the same bytes faster than
+// kernel's default cp.async ring (Config<128>: 3 stages of 32 KB, the paged
+// and fixed-split SKUs' shape), the same load pattern, and touches one word
+// per thread per stage. No decode kernel can read the same bytes faster than
 // this loop with the same load instructions, so it tells how far from the
 // card's limit baracuda and its peers are on each problem.
 //

@@ -18,8 +18,8 @@
 // write cost more than the parallelism gains. Once batch * heads_kv fills
 // kDecodeManyWaves = 4 waves, one split is used (tail under ~1/8).
 // Waves are counted at one CTA per SM on a contiguous cache and two on a
-// paged one (the kernel keeps two resident, about 100 KB of shared memory
-// each at head dim 128): one streaming CTA per SM already reads at the
+// paged one (the paged kernel keeps two resident, about 100 KB of shared
+// memory each at head dim 128): one streaming CTA per SM already reads at the
 // card's rate (bench-read-floor, H100 SXM at 185da35, B=16 L=8192 bytes:
 // 3032 GB/s with 132 CTAs, 3024 with 264), so a contiguous cache gains
 // nothing from a second CTA but pays for its splits; a paged cache needs the
