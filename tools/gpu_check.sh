@@ -53,6 +53,9 @@ fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   echo "== benchmarks (baracuda beside its peers, same card, same run)"
   : >"$out/bench.log"
+  # The decode peer also runs baracuda on its own tensors through this library.
+  case "$build" in /*) capi_dir="$build" ;; *) capi_dir="$PWD/$build" ;; esac
+  export BARACUDA_BENCH_CAPI="$capi_dir/tools/libbaracuda-bench-capi.so"
   for b in kv_append attn_fwd attn_decode rope; do
     exe="$build/tools/bench-${b//_/-}"
     [ -x "$exe" ] && "$exe" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5

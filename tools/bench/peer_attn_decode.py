@@ -7,10 +7,19 @@ Backends: cuDNN (SDPBackend.CUDNN_ATTENTION, enable_gqa=True) -> impl
 where it accepts the shape. Bandwidth = K + V bytes / median time. Prints one
 JSON object per line, prefixed "BENCH ", with the config strings of
 bench_attn_decode.cpp.
+
+Same buffers: with BARACUDA_BENCH_CAPI naming the library that
+tools/bench/bench_capi.cpp builds, baracuda's adaptive SKU and cuDNN also run
+on the very same tensors, alternating rounds (bench "attn_decode_same_buffers").
+A bandwidth-bound kernel's time depends on where its buffers lie in device
+memory, and the two processes of bench_attn_decode.cpp and this script place
+them differently; these rows compare the kernels without that spread.
 """
 
+import ctypes
 import json
 import math
+import os
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -21,6 +30,8 @@ from peer_common import cuda_device, median
 HEADS_Q, HEADS_KV, DIM = 32, 8, 128
 SHAPES = [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]
 WARMUP, REPS = 5, 30
+SAME_BUFFER_ROUNDS = 3
+OURS = "attn_decode_bf16_hd128_sm80"
 
 
 def time_us(fn, sets):
@@ -35,12 +46,77 @@ def time_us(fn, sets):
     return median([events[r].elapsed_time(events[r + 1]) * 1e3 for r in range(WARMUP, total)])
 
 
+def load_capi():
+    """The bench C interface (bench_capi.cpp), or None when not given."""
+    path = os.environ.get("BARACUDA_BENCH_CAPI")
+    if not path:
+        return None
+    lib = ctypes.CDLL(path)
+    ptr = ctypes.c_void_p
+    lib.baracuda_bench_decode_plan.restype = ptr
+    lib.baracuda_bench_decode_plan.argtypes = [
+        ctypes.c_longlong, ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_int, ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_size_t), ctypes.c_char_p, ctypes.c_int]
+    lib.baracuda_bench_decode_run.restype = ctypes.c_int
+    lib.baracuda_bench_decode_run.argtypes = [ptr, ptr, ptr, ctypes.c_size_t] + [ptr] * 6 + [ctypes.c_char_p, ctypes.c_int]
+    lib.baracuda_bench_decode_free.argtypes = [ptr]
+    return lib
+
+
+def same_buffers(lib, config, batch, length, sets, kv_bytes):
+    """baracuda's adaptive SKU and cuDNN on the same tensors, rounds alternating."""
+    err = ctypes.create_string_buffer(512)
+    ws_bytes = ctypes.c_size_t(0)
+    plan = lib.baracuda_bench_decode_plan(batch, HEADS_Q, HEADS_KV, length, DIM, OURS.encode(),
+                                          ctypes.byref(ws_bytes), err, len(err))
+    if not plan:
+        print(f"# {OURS} {config}: no plan ({err.value.decode()})")
+        return
+    workspace = torch.empty(max(1, ws_bytes.value), device="cuda", dtype=torch.uint8)
+    seqlens = torch.full((batch,), length, device="cuda", dtype=torch.int32)
+    out = torch.empty(batch, HEADS_Q, 1, DIM, device="cuda", dtype=torch.bfloat16)
+    lse = torch.empty(batch, HEADS_Q, device="cuda", dtype=torch.float32)
+    stream = torch.cuda.current_stream().cuda_stream
+
+    def ours(s):
+        rc = lib.baracuda_bench_decode_run(plan, stream, workspace.data_ptr(), ws_bytes.value, s[0].data_ptr(),
+                                           s[1].data_ptr(), s[2].data_ptr(), seqlens.data_ptr(), out.data_ptr(),
+                                           lse.data_ptr(), err, len(err))
+        if rc != 0:
+            raise RuntimeError(err.value.decode())
+
+    def cudnn(s):
+        return scaled_dot_product_attention(s[0], s[1], s[2], enable_gqa=True)
+
+    times = {OURS: [], "torch_cudnn": []}
+    try:
+        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+            cudnn(sets[0])
+            ours(sets[0])
+            torch.cuda.synchronize()
+            for _ in range(SAME_BUFFER_ROUNDS):
+                times["torch_cudnn"].append(time_us(cudnn, sets))
+                times[OURS].append(time_us(ours, sets))
+    except RuntimeError as error:
+        print(f"# same buffers {config}: not run ({str(error).splitlines()[0][:160]})")
+        return
+    finally:
+        lib.baracuda_bench_decode_free(plan)
+    for impl, rounds in times.items():
+        t = sum(rounds) / len(rounds)
+        print("BENCH " + json.dumps({
+            "bench": "attn_decode_same_buffers", "config": config, "impl": impl, "cache": "contiguous",
+            "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1),
+            "rounds_us": [round(r, 2) for r in rounds]}), flush=True)
+
+
 def main():
     device = cuda_device()
     if device is None:
         return
     props, l2 = device
     print(f"device: {props.name}, torch {torch.__version__}")
+    capi = load_capi()
     gen = torch.Generator(device="cuda").manual_seed(1234)
     for batch, length in SHAPES:
         kv_bytes = 2 * batch * HEADS_KV * length * DIM * 2
@@ -66,6 +142,8 @@ def main():
             print("BENCH " + json.dumps({
                 "bench": "attn_decode", "config": config, "impl": impl, "cache": "contiguous",
                 "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1)}), flush=True)
+        if capi is not None:
+            same_buffers(capi, config, batch, length, sets, kv_bytes)
         del sets
         torch.cuda.empty_cache()
 
