@@ -13,7 +13,9 @@ tools/bench/bench_capi.cpp builds, baracuda's adaptive SKU and cuDNN also run
 on the very same tensors, alternating rounds (bench "attn_decode_same_buffers").
 A bandwidth-bound kernel's time depends on where its buffers lie in device
 memory, and the two processes of bench_attn_decode.cpp and this script place
-them differently; these rows compare the kernels without that spread.
+them differently; these rows compare the kernels without that spread, on the
+peer's own tensors and on K and V cut from one buffer with V starting 0,
+1 MiB and 3.3 MiB past K's end (config suffix "placement=...").
 """
 
 import ctypes
@@ -31,6 +33,7 @@ HEADS_Q, HEADS_KV, DIM = 32, 8, 128
 SHAPES = [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]
 WARMUP, REPS = 5, 30
 SAME_BUFFER_ROUNDS = 3
+V_GAPS = {"gap0": 0, "gap1M": 1 << 20, "gap3.3M": 3473408}  # bytes between K's end and V
 OURS = "attn_decode_bf16_hd128_sm80"
 
 
@@ -143,7 +146,16 @@ def main():
                 "bench": "attn_decode", "config": config, "impl": impl, "cache": "contiguous",
                 "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1)}), flush=True)
         if capi is not None:
-            same_buffers(capi, config, batch, length, sets, kv_bytes)
+            same_buffers(capi, config + " placement=peer", batch, length, sets, kv_bytes)
+            elems = batch * HEADS_KV * length * DIM
+            for name, gap in V_GAPS.items():
+                placed = []
+                for q, _, _ in sets:
+                    buf = torch.randn(2 * elems + gap // 2, device="cuda", dtype=torch.bfloat16, generator=gen)
+                    placed.append((q, buf[:elems].view(batch, HEADS_KV, length, DIM),
+                                   buf[elems + gap // 2:].view(batch, HEADS_KV, length, DIM)))
+                same_buffers(capi, f"{config} placement={name}", batch, length, placed, kv_bytes)
+                del placed, buf
         del sets
         torch.cuda.empty_cache()
 
