@@ -1,10 +1,10 @@
 // A C interface to decode plans for the peer benchmark (peer_attn_decode.py
 // loads it with ctypes), so a baracuda SKU and PyTorch's backends run on the
 // very same tensors in one process. The decode time of a bandwidth-bound
-// kernel depends on where its buffers lie in device memory (H100, B=16
-// L=8192: 179.5-182.8 us for one kernel over six K/V placements), so
-// comparing kernels on separately allocated buffers mixes that spread into
-// the ratio.
+// kernel depends on where its buffers lie in device memory (H100 at 2b826d4,
+// B=16 L=8192: 178.0-181.4 us for ours and 178.1-181.0 for cuDNN's over four
+// K/V placements, tools/bench/results/h100-2b826d4-bench.md), so comparing
+// kernels on separately allocated buffers mixes that spread into the ratio.
 //
 // Problem: bf16, contiguous cache [B, Hkv, L, D], Q and O [B, Hq, 1, D], LSE
 // f32 [B, Hq], seqlens i32 [B]. Errors go to `err` (NUL-terminated).
