@@ -202,7 +202,13 @@
 //       B=16 L=8192 (178.2-180.4 us over three runs against cuDNN's
 //       177.7), nor did the shapes 128 x 3 x 32 (179.6-179.9), 64 x 3 x 16
 //       (180.7-181.0), 64 x 2 x 16 (185.8-188.5) or two splits at two CTAs
-//       per SM (182.5-182.8).
+//       per SM (182.5-182.8). Nor did starting each CTA at a different tile
+//       of its range (tile (unit * 37) mod n, wrapping; B=16 179.9-180.1 vs
+//       180.0-180.4), which cost the multi-wave problems 0.7-2.4% (B=128
+//       357.1 vs 348.7 us). Against cuDNN on the same tensors (four
+//       placements of K and V, 2b826d4) this kernel is level at B=16
+//       (0.998-1.001) and 1.01-1.04x on the other four problems; each
+//       kernel's own time moves up to 2% with the placement.
 #pragma once
 
 #include <cstdint>
