@@ -803,12 +803,11 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         constexpr int NS = 2 * KS;  // n8 key columns of S
         // S = Q K^T for 16 rows x kSubKeys keys: with one 16-key step, even and
         // odd k-steps accumulate in two chains, summed at the end.
-        float s[NS][4];
-        float s_odd[KS == 1 ? 2 : 1][4];
+        float s[NS][4], s_odd[NS][4];
 #pragma unroll
-        for (int n = 0; n < NS; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        for (int n = 0; n < NS; ++n)
 #pragma unroll
-        for (int n = 0; n < (KS == 1 ? 2 : 1); ++n) s_odd[n][0] = s_odd[n][1] = s_odd[n][2] = s_odd[n][3] = 0.f;
+          for (int e = 0; e < 4; ++e) s[n][e] = s_odd[n][e] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk) {
           [[maybe_unused]] std::uint32_t qa[4];
@@ -818,18 +817,14 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
           for (int ks = 0; ks < KS; ++ks) {
             std::uint32_t kb[4];
             ldsm_x4(sk + ld_off(k_ld, kk) + (sc * KS + ks) * kSubTileBytes, kb);
-            if (KS == 1 && (kk & 1)) {
-              mma_16816<T>(s_odd[0], qf, kb[0], kb[1]);
-              mma_16816<T>(s_odd[KS == 1 ? 1 : 0], qf, kb[2], kb[3]);
-            } else {
-              mma_16816<T>(s[2 * ks], qf, kb[0], kb[1]);
-              mma_16816<T>(s[2 * ks + 1], qf, kb[2], kb[3]);
-            }
+            float (&acc)[NS][4] = (KS == 1 && (kk & 1)) ? s_odd : s;
+            mma_16816<T>(acc[2 * ks], qf, kb[0], kb[1]);
+            mma_16816<T>(acc[2 * ks + 1], qf, kb[2], kb[3]);
           }
         }
         if constexpr (KS == 1) {
 #pragma unroll
-          for (int n = 0; n < 2; ++n)
+          for (int n = 0; n < NS; ++n)
 #pragma unroll
             for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
         }
