@@ -724,6 +724,13 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
     const int tile_stage = stage;
     stage = stage == kStages - 1 ? 0 : stage + 1;
     if (!warp_has_rows) continue;
+    // Whether key `col` of this tile is visible to this thread's row hh: within
+    // the row's causal limit and, paged, not on a skipped page.
+    auto key_visible = [&](int col, int hh) {
+      bool visible = kv_begin + t * N + col <= key_limit[hh];
+      if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
+      return visible;
+    };
     // This warp's sub-tiles: those with (t * kSubTiles + sc) % wk_count == wk
     // (wk_count is 1, 2 or 4). One copy of the body: the warps of a CTA run
     // the same instructions.
@@ -759,10 +766,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
           for (int ks = 0; ks < KS; ++ks)
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-              const int col = sc * C::kSubKeys + ks * 16 + g + 8 * (e >> 1);
-              bool visible = kv_begin + t * N + col <= key_limit[e & 1];
-              if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
-              if (!visible) s[ks][e] = kNegInf;
+              if (!key_visible(sc * C::kSubKeys + ks * 16 + g + 8 * (e >> 1), e & 1)) s[ks][e] = kNegInf;
             }
         }
         // Online softmax on rows 2 tq + hh: a row's keys span the 8 lanes of one tq.
@@ -839,10 +843,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
           for (int n = 0; n < NS; ++n)
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-              const int col = sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1);
-              bool visible = kv_begin + t * N + col <= key_limit[e >> 1];
-              if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
-              if (!visible) s[n][e] = kNegInf;
+              if (!key_visible(sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1), e >> 1)) s[n][e] = kNegInf;
             }
         }
 

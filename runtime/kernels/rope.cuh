@@ -635,10 +635,11 @@ inline RowSet row_set(const void* in, const Strides3& in_strides, void* out, con
   return r;
 }
 
-// The frequency table (see Params::freq): rope_freq on the host. It depends only on (theta_base,
-// position_scale, half), so a thread-local cache keeps the up to 128
-// std::pow calls off the launch path of decode steps that repeat them (they
-// cost about 2 us a launch, measured on the B=64 L=1 fused call).
+// The frequency table (see Params::freq): rope_freq on the host. It depends
+// only on (theta_base, position_scale, half), so a thread-local cache keeps
+// the up to 128 std::pow calls off the launch path of decode steps that
+// repeat them (they cost about 2 us a launch, measured on the B=64 L=1 fused
+// call).
 template <class A>
 const FreqTable& freq_table(double theta_base, double position_scale, std::int64_t half) {
   struct Cache {
