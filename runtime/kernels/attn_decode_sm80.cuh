@@ -209,6 +209,17 @@
 //       placements of K and V, 2b826d4) this kernel is level at B=16
 //       (0.998-1.001) and 1.01-1.04x on the other four problems; each
 //       kernel's own time moves up to 2% with the placement.
+//   Tried on v2.4 and dropped (e378ade, same H100, builds alternating;
+//       tools/bench/results/h100-e378ade-decode-experiments.md), us at B=16
+//       L=8192 against this kernel's 177.7-182.3 over those runs:
+//       - L2 prefetch of the tiles beyond the ring (cp.async.bulk.prefetch
+//         or prefetch.global.L2): 1 tile ahead 189.6, 4 ahead 282; every
+//         problem slower;
+//       - L2 prefetch of a CTA's last tiles only (to lift the slowest CTAs'
+//         share at the end): 178.3-191.5, slower everywhere;
+//       - 1 or 2 load warps (full / empty mbarriers per stage) with 128-key
+//         x 3 or 64-key x 4 stages: 179.8-182.0, multi-wave problems 1-2%
+//         slower.
 #pragma once
 
 #include <cstdint>
