@@ -19,8 +19,8 @@
 // 16- or 32-key sub-tiles, each with its own online-softmax state, merged at
 // the end in a fixed order. K/V stream through a cp.async ring, XOR-swizzled
 // for conflict-free ldmatrix: 3 stages of 8192 / D keys (32 KB of K+V), or,
-// for the adaptive-split contiguous kernel at D = 128, 2 stages of 128 keys
-// (64 KB) with 32-key sub-tiles (SkuConfig). Paged
+// for the adaptive-split contiguous kernels, a shape per head dim (D = 128:
+// 2 stages of 128 keys, 64 KB each, with 32-key sub-tiles; SkuConfig). Paged
 // caches look up each key row's page (block_table entries staged in a
 // shared-memory ring by cp.async, kStages - 1 tiles ahead); an entry outside
 // [0, num_pages) is never read and its keys are masked. Split count and size
@@ -170,7 +170,7 @@
 //       196.2-196.7 -> 193.5-194.1, B=64 371.1-371.3 -> 365.9, B=128
 //       371.2-371.8 -> 364.0-364.2, B=32 1446-1454 -> 1436 (fixed split
 //       2-2.5% faster); the contiguous kernel's SASS is unchanged.
-//   v2.4 (this file): tile shapes per SKU (SkuConfig). cuDNN's kernel takes
+//   v2.4: tile shapes per SKU (SkuConfig). cuDNN's kernel takes
 //       128-key tiles, each of its 4 warps 32 keys of one; here the
 //       adaptive-split contiguous D = 128 kernel now does the same: 128-key
 //       tiles (64 KB of K+V per stage) in 2 stages, one 32-key softmax step
@@ -220,6 +220,25 @@
 //       - 1 or 2 load warps (full / empty mbarriers per stage) with 128-key
 //         x 3 or 64-key x 4 stages: 179.8-182.0, multi-wave problems 1-2%
 //         slower.
+//   v2.5 (this file): shapes per head dim for the adaptive-split contiguous
+//       SKUs at D = 64 and 256, which had kept the default. Same H100, five
+//       builds alternating in one run (b6d8e67), us, round 1 / round 2, as
+//       keys per tile x stages x keys per warp step (cuDNN; flash, same run):
+//       D = 64, 128 x 3 x 16 (default) -> 128 x 3 x 32:
+//         B=1 L=32768 31.3 / 31.5 -> 31.0 / 31.0 (48.9; 40.1), B=16 L=8192
+//         94.0 / 94.0 -> 93.3 / 93.0 (94.5; 100.1), B=128 L=2048 180.8 /
+//         181.1 -> 180.3 / 179.6 (180.5; 238.9);
+//         128 x 2 x 32: 33.3 / 32.9, 97.0 / 97.0, 178.8 / 178.6;
+//         128 x 4 x 32: 31.5 / 31.3, 93.6 / 93.4, 180.9 / 180.5;
+//         128 x 4 x 16: 31.8 / 31.9, 94.2 / 94.7, 182.1 / 181.8.
+//       D = 256, 32 x 3 x 16 (default) -> 64 x 2 x 16:
+//         B=1 99.6 / 99.5 -> 99.5 / 99.0 (108.0; 108.1), B=16 348.8 / 350.2
+//         -> 348.8 / 348.3 (369.7; 358.4), B=128 700.6 / 701.6 -> 692.6 /
+//         692.5 (733.1; 697.5);
+//         64 x 2 x 32: 99.9 / 99.6, 348.7 / 348.8, 693.1 / 692.8;
+//         64 x 3 x 16: 99.4 / 99.3, 350.0 / 349.5, 701.6 / 701.6;
+//         32 x 4 x 16: 100.0 / 100.1, 356.4 / 352.7, 702.3 / 702.3.
+//       The decode GPU suite passed for every shape (6042 assertions).
 #pragma once
 
 #include <cstdint>
@@ -282,15 +301,19 @@ struct Config {
   }
 };
 
-// The tile shape of each SKU. The adaptive-split contiguous kernel at D = 128
-// streams 128-key tiles (32 KB of K, 32 KB of V) through 2 stages, each warp
-// taking 32 keys per softmax step: 0.5-1% faster than the default there, but
-// slower for paged caches (more block-table lookups per stage in flight) and
-// for fixed 1024-key splits (a deeper prologue per split); figures in the
-// header.
+// The tile shape of each SKU. The adaptive-split contiguous kernels take the
+// shapes that measured fastest per head dim (figures in the header): 128-key
+// tiles with 32-key warp steps in 3 stages of 32 KB at D = 64 and 2 stages of
+// 64 KB at D = 128; 64-key tiles with 16-key steps in 2 stages of 64 KB at
+// D = 256. The paged and fixed-split kernels keep the default (3 stages of
+// 32 KB, 16-key steps): larger tiles were slower there (more block-table
+// lookups per stage in flight; a deeper prologue per 1024-key split).
 template <int kHeadDim, bool kPaged, bool kFixedSplit>
-using SkuConfig = std::conditional_t<kHeadDim == 128 && !kPaged && !kFixedSplit, Config<128, 128, 32, 2>,
-                                     Config<kHeadDim>>;
+using SkuConfig =
+    std::conditional_t<kPaged || kFixedSplit, Config<kHeadDim>,
+                       std::conditional_t<kHeadDim == 64, Config<64, 128, 32, 3>,
+                                          std::conditional_t<kHeadDim == 128, Config<128, 128, 32, 2>,
+                                                             Config<256, 64, 16, 2>>>>;
 
 struct Params {
   const void* q;        Strides3 q_strides;   // [B, Hq, Lq, D]

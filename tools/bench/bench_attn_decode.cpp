@@ -1,8 +1,9 @@
 // Benchmark: decode attention over the KV cache (op attn_decode) through the
-// public Plan API, every bf16 head-dim-128 decode SKU forced in turn.
-// Problems: Hq = 32, Hkv = 8, D = 128, one new token, every sample at the full
-// length L; (B, L) in {(1, 32768), (16, 8192), (64, 4096), (128, 2048),
-// (32, 32768)}, contiguous cache [B, Hkv, L, D] and paged cache (page 16,
+// public Plan API, every bf16 decode SKU of the head dim forced in turn.
+// Problems: Hq = 32, Hkv = 8, one new token, every sample at the full length
+// L; D = 128 with (B, L) in {(1, 32768), (16, 8192), (64, 4096), (128, 2048),
+// (32, 32768)}, and D = 64 and 256 with (B, L) in {(1, 32768), (16, 8192),
+// (128, 2048)}; contiguous cache [B, Hkv, L, D] and paged cache (page 16,
 // shuffled block table). Bandwidth = K + V bytes read / median time.
 // Peer: tools/bench/peer_attn_decode.py (same config strings).
 //
@@ -30,7 +31,6 @@ using namespace baracuda;
 
 constexpr int kHeadsQ = 32;
 constexpr int kHeadsKv = 8;
-constexpr int kDim = 128;
 constexpr int kPageSize = 16;
 constexpr int kWarmup = 5;
 constexpr int kReps = 30;
@@ -40,9 +40,9 @@ struct Shape {
   int len;
 };
 
-void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, std::size_t l2_bytes,
+void bench_shape(const Shape& s, int dim, bool paged, std::mt19937_64& rng, double copy, std::size_t l2_bytes,
                  const Target& target) {
-  const std::int64_t cache_elems = std::int64_t{s.batch} * kHeadsKv * s.len * kDim;
+  const std::int64_t cache_elems = std::int64_t{s.batch} * kHeadsKv * s.len * dim;
   const double kv_bytes = 2.0 * static_cast<double>(cache_elems) * 2.0;
   // Rotate input sets while one set would sit in L2 (4x its size in total).
   const int sets = static_cast<int>(std::max<double>(1.0, std::ceil(4.0 * static_cast<double>(l2_bytes) / kv_bytes)));
@@ -54,7 +54,7 @@ void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, 
   d.heads_q = kHeadsQ;
   d.heads_kv = kHeadsKv;
   d.q_len = 1;
-  d.head_dim = kDim;
+  d.head_dim = dim;
   d.paged = paged;
   std::int64_t pages_per_seq = 0;
   if (paged) {
@@ -73,7 +73,7 @@ void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, 
   std::vector<Set> in(static_cast<std::size_t>(sets));
   for (std::size_t i = 0; i < in.size(); ++i) {
     Set& set = in[i];
-    set.q = std::make_unique<bench::RandomBuffer>(static_cast<std::size_t>(s.batch) * kHeadsQ * kDim * 2, 3 * i + 1);
+    set.q = std::make_unique<bench::RandomBuffer>(static_cast<std::size_t>(s.batch) * kHeadsQ * dim * 2, 3 * i + 1);
     set.k = std::make_unique<bench::RandomBuffer>(static_cast<std::size_t>(cache_elems) * 2, 3 * i + 2);
     set.v = std::make_unique<bench::RandomBuffer>(static_cast<std::size_t>(cache_elems) * 2, 3 * i + 3);
     if (paged) {
@@ -84,16 +84,16 @@ void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, 
     }
   }
   const bench::DeviceArray<std::int32_t> seqlens(std::vector<std::int32_t>(static_cast<std::size_t>(s.batch), s.len));
-  const bench::DeviceArray<std::uint16_t> o(static_cast<std::size_t>(s.batch) * kHeadsQ * kDim);
+  const bench::DeviceArray<std::uint16_t> o(static_cast<std::size_t>(s.batch) * kHeadsQ * dim);
   const bench::DeviceArray<float> lse(static_cast<std::size_t>(s.batch) * kHeadsQ);
 
   const std::string config = "bf16 B=" + std::to_string(s.batch) + " L=" + std::to_string(s.len) +
                              " Hq=" + std::to_string(kHeadsQ) + " Hkv=" + std::to_string(kHeadsKv) +
-                             " D=" + std::to_string(kDim);
+                             " D=" + std::to_string(dim);
   SkuFilter filter;
   filter.op = OpKind::attn_decode;
   filter.element = Element::bf16;
-  filter.head_dim = kDim;
+  filter.head_dim = dim;
   for (const KernelSku* sku : Catalog::query(filter)) {
     if (((sku->variant & kVariantPaged) != 0) != paged || !Catalog::has_code_for(*sku, target)) continue;
     PlanPreference pref;
@@ -109,16 +109,16 @@ void bench_shape(const Shape& s, bool paged, std::mt19937_64& rng, double copy, 
     for (std::size_t i = 0; i < in.size(); ++i) {
       DecodeArgs& a = args[i];
       a.q = in[i].q->get();
-      a.q_strides = strides_bhld(kHeadsQ, 1, kDim);
+      a.q_strides = strides_bhld(kHeadsQ, 1, dim);
       a.k_cache = in[i].k->get();
       a.v_cache = in[i].v->get();
-      a.k_cache_strides = paged ? strides_bhld(kHeadsKv, kPageSize, kDim) : strides_bhld(kHeadsKv, s.len, kDim);
+      a.k_cache_strides = paged ? strides_bhld(kHeadsKv, kPageSize, dim) : strides_bhld(kHeadsKv, s.len, dim);
       a.v_cache_strides = a.k_cache_strides;
       a.seqlens = seqlens.get();
       a.block_table = paged ? in[i].bt->get() : nullptr;
       a.block_table_stride = pages_per_seq;
       a.o = o.get();
-      a.o_strides = strides_bhld(kHeadsQ, 1, kDim);
+      a.o_strides = strides_bhld(kHeadsQ, 1, dim);
       a.lse = lse.get();
     }
     // Events between back-to-back runs: the queue stays full, so each gap is
@@ -166,10 +166,19 @@ int main() {
   // Copy ceiling: 2 GiB device-to-device copies, median of 10.
   const double copy = bench::copy_gbps(std::size_t{2} << 30, bench::Middle::mean);
   std::printf("copy bandwidth (read + write): %.1f GB/s\n", copy);
+  const auto l2 = static_cast<std::size_t>(prop.l2CacheSize);
   const Shape shapes[] = {{1, 32768}, {16, 8192}, {64, 4096}, {128, 2048}, {32, 32768}};
   for (const Shape& s : shapes) {
-    bench_shape(s, false, rng, copy, static_cast<std::size_t>(prop.l2CacheSize), target.value());
-    bench_shape(s, true, rng, copy, static_cast<std::size_t>(prop.l2CacheSize), target.value());
+    bench_shape(s, 128, false, rng, copy, l2, target.value());
+    bench_shape(s, 128, true, rng, copy, l2, target.value());
+  }
+  // The other head dims: split-KV, one wave, several waves.
+  const Shape other_shapes[] = {{1, 32768}, {16, 8192}, {128, 2048}};
+  for (const int dim : {64, 256}) {
+    for (const Shape& s : other_shapes) {
+      bench_shape(s, dim, false, rng, copy, l2, target.value());
+      bench_shape(s, dim, true, rng, copy, l2, target.value());
+    }
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 """Peer benchmark of decode attention: PyTorch SDPA on the problems of
-bench_attn_decode.cpp (bf16, Hq=32, Hkv=8, D=128, one new token, contiguous
-cache [B, Hkv, L, D], every sample at the full length L).
+bench_attn_decode.cpp (bf16, Hq=32, Hkv=8, D = 128 on five (B, L) and D = 64
+and 256 on three, one new token, contiguous cache [B, Hkv, L, D], every
+sample at the full length L).
 
 Backends: cuDNN (SDPBackend.CUDNN_ATTENTION, enable_gqa=True) -> impl
 "torch_cudnn"; FlashAttention (SDPBackend.FLASH_ATTENTION) -> "torch_flash"
@@ -8,7 +9,7 @@ where it accepts the shape. Bandwidth = K + V bytes / median time. Prints one
 JSON object per line, prefixed "BENCH ", with the config strings of
 bench_attn_decode.cpp.
 
-Same buffers: with BARACUDA_BENCH_CAPI naming the library that
+Same buffers (D = 128): with BARACUDA_BENCH_CAPI naming the library that
 tools/bench/bench_capi.cpp builds, baracuda's adaptive SKU and cuDNN also run
 on the very same tensors, alternating rounds (bench "attn_decode_same_buffers").
 A bandwidth-bound kernel's time depends on where its buffers lie in device
@@ -29,8 +30,9 @@ from torch.nn.functional import scaled_dot_product_attention
 
 from peer_common import cuda_device, median
 
-HEADS_Q, HEADS_KV, DIM = 32, 8, 128
-SHAPES = [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]
+HEADS_Q, HEADS_KV, DIM = 32, 8, 128  # DIM: the issue's head dim, and the same-buffer rows'
+PROBLEMS = ([(DIM, b, l) for b, l in [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]] +
+            [(d, b, l) for d in (64, 256) for b, l in [(1, 32768), (16, 8192), (128, 2048)]])
 WARMUP, REPS = 5, 30
 SAME_BUFFER_ROUNDS = 3
 V_GAPS = {"gap0": 0, "gap1M": 1 << 20, "gap3.3M": 3473408}  # bytes between K's end and V
@@ -121,16 +123,16 @@ def main():
     print(f"device: {props.name}, torch {torch.__version__}")
     capi = load_capi()
     gen = torch.Generator(device="cuda").manual_seed(1234)
-    for batch, length in SHAPES:
-        kv_bytes = 2 * batch * HEADS_KV * length * DIM * 2
+    for dim, batch, length in PROBLEMS:
+        kv_bytes = 2 * batch * HEADS_KV * length * dim * 2
         sets_n = max(1, math.ceil(4 * l2 / kv_bytes))
         sets = []
         for _ in range(sets_n):
-            q = torch.randn(batch, HEADS_Q, 1, DIM, device="cuda", dtype=torch.bfloat16, generator=gen)
-            k = torch.randn(batch, HEADS_KV, length, DIM, device="cuda", dtype=torch.bfloat16, generator=gen)
-            v = torch.randn(batch, HEADS_KV, length, DIM, device="cuda", dtype=torch.bfloat16, generator=gen)
+            q = torch.randn(batch, HEADS_Q, 1, dim, device="cuda", dtype=torch.bfloat16, generator=gen)
+            k = torch.randn(batch, HEADS_KV, length, dim, device="cuda", dtype=torch.bfloat16, generator=gen)
+            v = torch.randn(batch, HEADS_KV, length, dim, device="cuda", dtype=torch.bfloat16, generator=gen)
             sets.append((q, k, v))
-        config = f"bf16 B={batch} L={length} Hq={HEADS_Q} Hkv={HEADS_KV} D={DIM}"
+        config = f"bf16 B={batch} L={length} Hq={HEADS_Q} Hkv={HEADS_KV} D={dim}"
         for impl, backend in (("torch_cudnn", SDPBackend.CUDNN_ATTENTION), ("torch_flash", SDPBackend.FLASH_ATTENTION)):
             def run(s):
                 return scaled_dot_product_attention(s[0], s[1], s[2], enable_gqa=True)
@@ -145,7 +147,7 @@ def main():
             print("BENCH " + json.dumps({
                 "bench": "attn_decode", "config": config, "impl": impl, "cache": "contiguous",
                 "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1)}), flush=True)
-        if capi is not None:
+        if capi is not None and dim == DIM:
             same_buffers(capi, config + " placement=peer", batch, length, sets, kv_bytes)
             elems = batch * HEADS_KV * length * DIM
             for name, gap in V_GAPS.items():
