@@ -61,6 +61,11 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     [ -x "$exe" ] && "$exe" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
     PYTHONUNBUFFERED=1 python3 "tools/bench/peer_$b.py" ${QUICK:+--quick} 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -5
   done
+  # Flash forward at head dims off the powers of two (padded rows, 5 / 6 / 12 k16 steps), beside flash.
+  for d in 80 96 192; do
+    "$build/tools/bench-attn-fwd" --dtype bf16 --S 4096 --D $d 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -1
+    python3 tools/bench/peer_attn_fwd.py --dtype bf16 --S 4096 --D $d 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -1
+  done
   # The card's streaming-read floor on the decode problems (peer rows of attn_decode).
   [ -x "$build/tools/bench-read-floor" ] && "$build/tools/bench-read-floor" 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -2
   # The reference SKUs (correctness first; their speed for the record), one config.

@@ -60,6 +60,24 @@
 //   (flash 267 / 218), D96 (H16) 276 / 251 (338 / 295), D192 (H8) 269 / 252
 //   (325 / 267): behind; D80 and D96 use padded (not swizzled) smem rows and
 //   the general copy path, which is where to look first.
+//   v5: a row's 16-byte chunks need not divide the CTA's threads for the
+//       add-only copy path (load_tile): D = 80 / 96 / 192 used to divide
+//       each copy's index by the chunk count and multiply a 64-bit row
+//       offset (9-20% of the kernel's SASS); the SASS at D = 64 / 128 / 256
+//       is unchanged. Same H100, builds alternating in one run (2359c82 plus
+//       this change), bf16, H = 2048 / D rounded down, TFLOP/s, full / causal
+//       (torch flash in that run):
+//         D80  S=4096  262.7-267.2 -> 285.1-285.8 (267.3) / 246.5-247.8 ->
+//              263.0-263.6 (236.0); S=16384 270.4-272.6 -> 290.2-290.3
+//              (275.5) / 264.8-265.4 -> 284.8 (264.4)
+//         D96  S=4096  286.5-289.7 -> 297.3-297.8 (335.6) / 258.6-260.2 ->
+//              285.9-288.5 (282.7); S=16384 291.0 -> 306.3 (337.7) /
+//              279.3-280.6 -> 311.3-312.3 (323.6)
+//         D192 S=4096  276.5-278.8 -> 307.6-308.1 (320.9) / 259.7-259.9 ->
+//              277.2-278.2 (272.3); S=16384 286.3 -> 306.8-307.3 (330.8) /
+//              296.2-296.6 -> 316.9 (298.1)
+//       Still behind flash on the full (non-causal) problems at D96 and D192
+//       (0.89-0.96x).
 //   Benchmark at 8351cc7 (H100, tools/bench/results/h100-8351cc7-bench.md):
 //   S >= 4096, D64 / D128 1.02-1.13x flash; D256 0.99-1.18x (bf16 full
 //   S=4096 320 vs 322, S=16384 328 vs 329 TFLOP/s).
@@ -209,50 +227,38 @@ struct AttnFwd {
   // Copies rows [0, kRows) of a tile (row stride `stride` elements) into smem.
   // kGuard: rows >= valid_rows are zero-filled and read nothing; without it
   // every row is read (a full tile inside the sequence).
+  // Thread tid < kRowStep * kChunks copies chunk tid % kChunks of rows
+  // tid / kChunks + it * kRowStep, so every copy after the first is an add
+  // (when kChunks does not divide kThreads, the last kThreads % kChunks
+  // threads copy nothing: one index division per tile instead of one per copy).
   template <int kRows, bool kGuard>
   static __device__ __forceinline__ void load_tile(std::uint32_t s, const T* g, std::int64_t stride, int valid_rows,
                                                    int tid) {
-    constexpr int kTotal = kRows * kChunks;
-    constexpr int kIters = (kTotal + kThreads - 1) / kThreads;
-    if constexpr (kThreads % kChunks == 0) {
-      // Every copy of this thread has the same chunk; rows advance by kRowStep.
-      constexpr int kRowStep = kThreads / kChunks;
-      // The swizzle repeats every 8 rows: the smem offsets of this thread's
-      // rows take kPeriod distinct forms, the rest is a compile-time stride.
-      constexpr int kPeriod = !kSwizzle || kRowStep % 8 == 0 ? 1 : (kRowStep % 4 == 0 ? 2 : (kRowStep % 2 == 0 ? 4 : 8));
-      const int row0 = tid / kChunks;
-      const int c = tid - row0 * kChunks;
-      const T* src = g + row0 * stride + c * 8;
-      const std::int64_t step = opaque(stride * kRowStep);
+    constexpr int kRowStep = kThreads / kChunks;
+    static_assert(kRowStep >= 1, "a row has more chunks than the CTA has threads");
+    constexpr int kIters = (kRows + kRowStep - 1) / kRowStep;
+    // The swizzle repeats every 8 rows: the smem offsets of this thread's
+    // rows take kPeriod distinct forms, the rest is a compile-time stride.
+    constexpr int kPeriod = !kSwizzle || kRowStep % 8 == 0 ? 1 : (kRowStep % 4 == 0 ? 2 : (kRowStep % 2 == 0 ? 4 : 8));
+    if (kThreads % kChunks != 0 && tid >= kRowStep * kChunks) return;
+    const int row0 = tid / kChunks;
+    const int c = tid - row0 * kChunks;
+    const T* src = g + row0 * stride + c * 8;
+    const std::int64_t step = opaque(stride * kRowStep);
 #pragma unroll
-      for (int it = 0; it < kIters; ++it) {
-        const int row = row0 + it * kRowStep;
-        if (kTotal % kThreads == 0 || row < kRows) {
-          const std::uint32_t dst =
-              s + smem_off(row0 + (it % kPeriod) * kRowStep, c) + (it / kPeriod) * kPeriod * kRowStep * kRowBytes;
-          if constexpr (kGuard) {
-            const bool ok = row < valid_rows;
-            cp_async_16(dst, ok ? src : g, ok ? 16u : 0u);
-          } else {
-            cp_async_16(dst, src, 16u);
-          }
-        }
-        src += step;
-      }
-    } else {
-      stride = opaque(stride);
-      tid = opaque(tid);
-#pragma unroll
-      for (int it = 0; it < kIters; ++it) {
-        const int idx = tid + it * kThreads;
-        if (kTotal % kThreads == 0 || idx < kTotal) {
-          const int row = idx / kChunks;
-          const int c = idx - row * kChunks;
-          const bool ok = !kGuard || row < valid_rows;
-          const T* src = ok ? g + row * stride + c * 8 : g;
-          cp_async_16(s + smem_off(row, c), src, ok ? 16u : 0u);
+    for (int it = 0; it < kIters; ++it) {
+      const int row = row0 + it * kRowStep;
+      if (kRows % kRowStep == 0 || it + 1 < kIters || row < kRows) {
+        const std::uint32_t dst =
+            s + smem_off(row0 + (it % kPeriod) * kRowStep, c) + (it / kPeriod) * kPeriod * kRowStep * kRowBytes;
+        if constexpr (kGuard) {
+          const bool ok = row < valid_rows;
+          cp_async_16(dst, ok ? src : g, ok ? 16u : 0u);
+        } else {
+          cp_async_16(dst, src, 16u);
         }
       }
+      src += step;
     }
   }
 

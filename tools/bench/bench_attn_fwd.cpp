@@ -1,8 +1,8 @@
 // Benchmark: attention forward (op attn_fwd) through the public Plan API.
 //
 // Problems (FlashAttention's benchmark convention): hidden 2048, so
-// H = 2048 / D heads, batch * seq = 16384; S in {1024, 4096, 16384},
-// D in {64, 128, 256}, causal and full, bf16 and f16; Sq = Sk = S, Hq = Hkv,
+// H = 2048 / D heads (rounded down), batch * seq = 16384; S in {1024, 4096,
+// 16384}, D in {64, 128, 256} (--D: any other), causal and full, bf16 and f16; Sq = Sk = S, Hq = Hkv,
 // inputs in [B, S, H, D] memory, as the peer's tensors.
 // TFLOP/s = 4 * B * H * S^2 * D / time, halved for causal.
 // Peer: tools/bench/peer_attn_fwd.py (same config strings).
@@ -236,8 +236,9 @@ int main(int argc, char** argv) {
       if (opt.causal >= 0 && causal != (opt.causal == 1)) continue;
       for (const int seq : {1024, 4096, 16384}) {
         if (opt.seq != 0 && seq != opt.seq) continue;
-        for (const int dim : {64, 128, 256}) {
-          if (opt.dim != 0 && dim != opt.dim) continue;
+        // --D names any head dim (a catalog SKU must exist for it); default 64, 128, 256.
+        const std::vector<int> dims = opt.dim != 0 ? std::vector<int>{opt.dim} : std::vector<int>{64, 128, 256};
+        for (const int dim : dims) {
           bench_problem(Problem{e, seq, dim, causal}, opt, static_cast<std::size_t>(prop.l2CacheSize), rng);
         }
       }

@@ -1,6 +1,7 @@
 """Peer benchmark of attention forward: PyTorch SDPA on the problems of
-bench_attn_fwd.cpp (FlashAttention's convention: hidden 2048, H = 2048 / D,
-batch * seq = 16384; S in {1024, 4096, 16384}, D in {64, 128, 256}, causal
+bench_attn_fwd.cpp (FlashAttention's convention: hidden 2048, H = 2048 / D
+rounded down, batch * seq = 16384; S in {1024, 4096, 16384}, D in {64, 128,
+256} (--D: any other), causal
 and full, bf16 and f16; Sq = Sk = S; inputs in [B, S, H, D] memory viewed as
 [B, H, S, D]).
 
@@ -73,9 +74,7 @@ def main():
             for seq in (1024, 4096, 16384):
                 if args.S and seq != args.S:
                     continue
-                for dim in (64, 128, 256):
-                    if args.D and dim != args.D:
-                        continue
+                for dim in ((args.D,) if args.D else (64, 128, 256)):
                     batch, heads = TOKENS // seq, HIDDEN // dim
                     config = f"{dtn} B={batch} H={heads} S={seq} D={dim} {'causal' if causal else 'full'}"
                     flops = 4.0 * batch * heads * seq * seq * dim / (2 if causal else 1)
