@@ -2,8 +2,9 @@
 //
 // Problems (FlashAttention's benchmark convention): hidden 2048, so
 // H = 2048 / D heads (rounded down), batch * seq = 16384; S in {1024, 4096,
-// 16384}, D in {64, 128, 256} (--D: any other), causal and full, bf16 and f16; Sq = Sk = S, Hq = Hkv,
-// inputs in [B, S, H, D] memory, as the peer's tensors.
+// 16384}, D in {64, 128, 256} (--D: any other), causal and full, bf16 and
+// f16; Sq = Sk = S, Hq = Hkv, inputs in [B, S, H, D] memory, as the peer's
+// tensors.
 // TFLOP/s = 4 * B * H * S^2 * D / time, halved for causal.
 // Peer: tools/bench/peer_attn_fwd.py (same config strings).
 //
