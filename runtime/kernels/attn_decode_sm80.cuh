@@ -239,6 +239,16 @@
 //         64 x 3 x 16: 99.4 / 99.3, 350.0 / 349.5, 701.6 / 701.6;
 //         32 x 4 x 16: 100.0 / 100.1, 356.4 / 352.7, 702.3 / 702.3.
 //       The decode GPU suite passed for every shape (6042 assertions).
+//   Tried on v2.5 and dropped (704ba62, H100 and H200, builds alternating;
+//       tools/bench/results/h100-704ba62-decode-lookahead.md): one tile in
+//       flight while the grid is full and two at the end of a CTA's range
+//       (a 3-stage ring; the last 8 or 16 tiles, or once at most 64 or 100
+//       CTAs still run, by a global counter copied into shared memory with
+//       each tile), to drain the one-wave tail at B=16 L=8192. Against the
+//       same ring kept one tile ahead, B=16 0.5-2.7 us slower, multi-wave
+//       problems up to 1% slower; the 3-stage ring one tile ahead, with
+//       per-tile cp.async groups or the larger footprint alone, level with
+//       this kernel (177.1-177.5 us vs cuDNN 177.7 in that run).
 #pragma once
 
 #include <cstdint>
