@@ -16,7 +16,11 @@ A bandwidth-bound kernel's time depends on where its buffers lie in device
 memory, and the two processes of bench_attn_decode.cpp and this script place
 them differently; these rows compare the kernels without that spread, on the
 peer's own tensors and on K and V cut from one buffer with V starting 0,
-1 MiB and 3.3 MiB past K's end (config suffix "placement=...").
+1 MiB and 3.3 MiB past K's end (config suffix "placement=..."). Each
+placement takes SAME_BUFFER_ROUNDS rounds, the two kernels timed back to back
+in each (who goes first alternates); the rows give the median over rounds and,
+on baracuda's row, the per-round ratio cuDNN time / baracuda time (median,
+range, and the number of rounds baracuda was faster).
 """
 
 import ctypes
@@ -34,7 +38,7 @@ HEADS_Q, HEADS_KV, DIM = 32, 8, 128  # DIM: the issue's head dim, and the same-b
 PROBLEMS = ([(DIM, b, l) for b, l in [(1, 32768), (16, 8192), (64, 4096), (128, 2048), (32, 32768)]] +
             [(d, b, l) for d in (64, 256) for b, l in [(1, 32768), (16, 8192), (128, 2048)]])
 WARMUP, REPS = 5, 30
-SAME_BUFFER_ROUNDS = 3
+SAME_BUFFER_ROUNDS = 11
 V_GAPS = {"gap0": 0, "gap1M": 1 << 20, "gap3.3M": 3473408}  # bytes between K's end and V
 OURS = "attn_decode_bf16_hd128_sm80"
 
@@ -99,20 +103,26 @@ def same_buffers(lib, config, batch, length, sets, kv_bytes):
             cudnn(sets[0])
             ours(sets[0])
             torch.cuda.synchronize()
-            for _ in range(SAME_BUFFER_ROUNDS):
-                times["torch_cudnn"].append(time_us(cudnn, sets))
-                times[OURS].append(time_us(ours, sets))
+            for r in range(SAME_BUFFER_ROUNDS):
+                order = (("torch_cudnn", cudnn), (OURS, ours))
+                for impl, fn in (order if r % 2 == 0 else order[::-1]):
+                    times[impl].append(time_us(fn, sets))
     except RuntimeError as error:
         print(f"# same buffers {config}: not run ({str(error).splitlines()[0][:160]})")
         return
     finally:
         lib.baracuda_bench_decode_free(plan)
+    ratios = [c / o for c, o in zip(times["torch_cudnn"], times[OURS])]
     for impl, rounds in times.items():
-        t = sum(rounds) / len(rounds)
-        print("BENCH " + json.dumps({
-            "bench": "attn_decode_same_buffers", "config": config, "impl": impl, "cache": "contiguous",
-            "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1),
-            "rounds_us": [round(r, 2) for r in rounds]}), flush=True)
+        t = median(rounds)
+        row = {"bench": "attn_decode_same_buffers", "config": config, "impl": impl, "cache": "contiguous",
+               "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1),
+               "rounds_us": [round(r, 2) for r in rounds]}
+        if impl == OURS:
+            row.update({"paired_ratio_median": round(median(ratios), 4),
+                        "paired_ratio_range": [round(min(ratios), 4), round(max(ratios), 4)],
+                        "rounds_faster": sum(x > 1.0 for x in ratios)})
+        print("BENCH " + json.dumps(row), flush=True)
 
 
 def main():

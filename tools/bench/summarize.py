@@ -56,6 +56,10 @@ def main(argv):
             if best:
                 value, unit = rate(best)
                 extra = f" frac_copy={best['frac_copy']:.2f}" if "frac_copy" in best else ""
+                if "paired_ratio_median" in best:
+                    lo, hi = best["paired_ratio_range"]
+                    extra += (f" paired x{best['paired_ratio_median']:.3f} ({lo:.3f}-{hi:.3f}, "
+                              f"faster in {best['rounds_faster']}/{len(best['rounds_us'])} rounds)")
                 head = (f"{best['impl']} | {best['median_us']:.1f} | "
                         f"{value:.0f} {unit}{extra}" if value is not None else f"{best['impl']} | {best['median_us']:.1f} | ")
             else:
