@@ -78,6 +78,19 @@
 //              296.2-296.6 -> 316.9 (298.1)
 //       Still behind flash on the full (non-causal) problems at D96 and D192
 //       (0.89-0.96x).
+//   v6: tile shapes at D = 96 full and D = 192 (tile_shape). Same H100,
+//       five builds alternating in one call (b76488d plus macro overrides of
+//       tile_shape; the attn_fwd GPU suite passed for each, bf16 and f16),
+//       bf16 S = 4096, TFLOP/s, two rounds (torch flash in that call):
+//         D96  full    128x64 2 stages 297.5 / 297.7 -> 1 stage 316.8 / 319.0
+//              (338.3); causal 286.9 / 286.4 -> 282.8 / 281.0 (279.1):
+//              full only. 64x64 Q in registers 2 stages 256.0 / 256.2; 128x64
+//              8 warps Q in registers 236.8 / 237.0.
+//         D192 full    64x64 1 stage Q from smem 305.6 / 305.6 -> all of Q
+//              in registers 325.9 / 326.0 (323.5); causal 277.1 / 277.4 ->
+//              291.1 / 291.5 (267.3). Half of Q in registers 317.9 / 315.7
+//              and 285.7 / 285.2; 128x64 8 warps 268.2 / 266.2 and 242.4;
+//              64x32 Q in registers 2 stages 283.9 and 260.4 / 259.6.
 //   Benchmark at 8351cc7 (H100, tools/bench/results/h100-8351cc7-bench.md):
 //   S >= 4096, D64 / D128 1.02-1.13x flash; D256 0.99-1.18x (bf16 full
 //   S=4096 320 vs 322, S=16384 328 vs 329 TFLOP/s).
@@ -119,28 +132,38 @@ struct TileShape {
                         // are re-read from smem per tile (0: none)
 };
 
-// Tile shape per (16-padded) head dim. Register budget per thread (f32
-// unless said): O = rows/warp * D / 32, S = rows/warp * block_n / 32,
+// Tile shape per (16-padded) head dim and mask. Register budget per thread
+// (f32 unless said): O = rows/warp * D / 32, S = rows/warp * block_n / 32,
 // Q = rows/warp * D / 64 (packed pairs). Every shape fits the 99 KB of shared
 // memory per block of sm86 / sm89, so one shape serves every cc >= 8.0.
 // Figures: H100, bf16, full, S = 4096 / 16384 (see the top of the file).
-constexpr TileShape tile_shape(int head_dim_padded) {
+constexpr TileShape tile_shape(int head_dim_padded, bool causal) {
   if (head_dim_padded <= 64) {
     // 32 rows/warp (a K/V fragment feeds two m16 tiles), Q in registers:
     // O 64 + S 128 + Q 32 regs. 80 KB smem, 2 CTAs/SM. 327 / 327 TFLOP/s;
     // 128x64 (S 64 regs) 312 / 324.
     return {128, 128, 4, true, 2};
   }
+  if (head_dim_padded == 96 && !causal) {
+    // D = 96 full: single K and V buffers (v6). The double-buffered shape
+    // below ran at 255 registers with 24 bytes of spills; this one needs no
+    // spill and was 6.5-7.2% faster at S = 4096, but 1.4-1.9% slower causal.
+    return {128, 64, 4, false, 1};
+  }
   if (head_dim_padded <= 128) {
     // 32 rows/warp; Q re-read from smem (O 128 + S 64 leaves no room for Q).
     // D = 128: 96 KB smem, 2 CTAs/SM. 357 / 372 TFLOP/s.
     return {128, 64, 4, false, 2};
   }
-  // 16 rows/warp (O up to 128 regs), Q from smem, single K and V buffers so
-  // that two CTAs share an SM (D = 256: 96 KB each). D = 256: 302 / 323
-  // TFLOP/s; 128 rows with 8 warps (one CTA/SM) 294 / 304; 64x32 with Q in
+  // 16 rows/warp (O up to 128 regs), single K and V buffers so that two CTAs
+  // share an SM (D = 256: 96 KB each). D = 256: 302 / 323 TFLOP/s with Q
+  // from smem; 128 rows with 8 warps (one CTA/SM) 294 / 304; 64x32 with Q in
   // registers and two stages 307 / 304.
-  if (head_dim_padded <= 192) return {64, 64, 4, false, 1};
+  // D <= 192: all of Q in registers (O 96 + S 32 + Q 48 at D = 192, 253
+  // registers, no spill; v6): 6.6-6.7% faster full and 5.0-5.1% causal than
+  // Q from shared memory; half of Q in registers 2.8-4.0% faster, 8 warps of
+  // 16 rows 12% slower, 32-key tiles double-buffered 6-7% slower.
+  if (head_dim_padded <= 192) return {64, 64, 4, true, 1};
   // D = 256: the same shape with the first 8 of the 16 k16 steps of Q kept in
   // registers (half the Q re-reads from smem; all of Q spills). Sweep on an
   // H200, bf16, vs the shape above / torch flash in the same process:
@@ -750,7 +773,7 @@ Status attn_fwd_sm80(const LaunchContext& ctx) {
   }
   if (d.batch < 1 || d.heads_q < 1 || d.seq_q < 1 || d.seq_k < 1) return Status::success();
 
-  constexpr detail::TileShape kShape = detail::tile_shape((kHeadDim + 15) / 16 * 16);
+  constexpr detail::TileShape kShape = detail::tile_shape((kHeadDim + 15) / 16 * 16, kCausal);
   using Kernel = detail::KernelFor<T, kHeadDim, kCausal, kShape>;
   // One shape serves every cc >= 8.0: it fits the 99 KB per block of sm86 / sm89.
   static_assert(Kernel::kSmemBytes <= 99 * 1024, "tile shape exceeds the smallest sm80-class shared memory");
