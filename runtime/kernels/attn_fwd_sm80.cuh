@@ -91,6 +91,10 @@
 //              291.1 / 291.5 (267.3). Half of Q in registers 317.9 / 315.7
 //              and 285.7 / 285.2; 128x64 8 warps 268.2 / 266.2 and 242.4;
 //              64x32 Q in registers 2 stages 283.9 and 260.4 / 259.6.
+//       At 150a8b0 (tools/bench/results/h100-150a8b0-fwd.log), bf16 S = 4096
+//       against torch flash: D96 full 319 vs 339 (0.94x), causal 287 vs 271;
+//       D192 full 329 vs 318 (1.03x), causal 293 vs 276. D96 full is the one
+//       problem still behind flash.
 //   Benchmark at 8351cc7 (H100, tools/bench/results/h100-8351cc7-bench.md):
 //   S >= 4096, D64 / D128 1.02-1.13x flash; D256 0.99-1.18x (bf16 full
 //   S=4096 320 vs 322, S=16384 328 vs 329 TFLOP/s).
