@@ -775,6 +775,44 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
       if constexpr (kPaged) visible = visible && s_valid[tile_stage * N + col] != 0;
       return visible;
     };
+    // This thread's scores of one sub-tile, s[f][e] (f < F): narrow, key
+    // 16 f + g + 8 (e / 2) of row 2 tq + e % 2 (a row's keys span the 8 lanes
+    // of one tq); wide, key 8 f + 2 tq + e % 2 of row g + 8 (e / 2) (the 4
+    // lanes of one g). Element i of row hh within a fragment: narrow hh + 2 i,
+    // wide 2 hh + i. Scales the scores of the sub-tile at column col0 (first
+    // key key0), masks keys past a row's causal limit (and keys of skipped
+    // pages) and takes one online-softmax step per row: s becomes P, alpha[hh]
+    // the factor of row hh's earlier sums and outputs. Returns whether some
+    // row's max moved in the warp (otherwise every alpha is exactly 1).
+    auto softmax_step = [&](auto& s, int key0, int col0, float (&alpha)[2]) {
+      constexpr int F = std::extent_v<std::remove_reference_t<decltype(s)>>;
+#pragma unroll
+      for (int f = 0; f < F; ++f)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) s[f][e] *= p.scale_log2;
+      if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
+#pragma unroll
+        for (int f = 0; f < F; ++f)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int col = kNarrow ? col0 + f * 16 + g + 8 * (e >> 1) : col0 + f * 8 + 2 * tq + (e & 1);
+            if (!key_visible(col, kNarrow ? (e & 1) : (e >> 1))) s[f][e] = kNegInf;
+          }
+      }
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        constexpr int kStep = kNarrow ? 2 : 1;  // element i of row hh: e0 + i * kStep
+        constexpr int kLaneLo = kNarrow ? 4 : 1, kLaneHi = kNarrow ? 16 : 2;  // the lanes of a row's keys
+        const int e0 = kNarrow ? hh : 2 * hh;
+        float x[F][2];
+#pragma unroll
+        for (int f = 0; f < F; ++f) x[f][0] = s[f][e0], x[f][1] = s[f][e0 + kStep];
+        alpha[hh] = online_softmax<kLaneLo, kLaneHi>(x, m_run[hh], l_run[hh]);
+#pragma unroll
+        for (int f = 0; f < F; ++f) s[f][e0] = x[f][0], s[f][e0 + kStep] = x[f][1];
+      }
+      return __any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f);
+    };
     // This warp's sub-tiles: those with (t * kSubTiles + sc) % wk_count == wk
     // (wk_count is 1, 2 or 4). One copy of the body: the warps of a CTA run
     // the same instructions.
@@ -800,31 +838,12 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
             mma_16816<T>((kk & 1) ? s_odd[ks] : s[ks], ka, q_b[kk][0], q_b[kk][1]);
           }
         }
-        // s[ks][e]: key key0 + 16 ks + g + 8 (e / 2), row 2 tq + e % 2.
 #pragma unroll
         for (int ks = 0; ks < KS; ++ks)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) s[ks][e] = (s[ks][e] + s_odd[ks][e]) * p.scale_log2;
-        if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
-#pragma unroll
-          for (int ks = 0; ks < KS; ++ks)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-              if (!key_visible(sc * C::kSubKeys + ks * 16 + g + 8 * (e >> 1), e & 1)) s[ks][e] = kNegInf;
-            }
-        }
-        // Online softmax on rows 2 tq + hh: a row's keys span the 8 lanes of one tq.
+          for (int e = 0; e < 4; ++e) s[ks][e] += s_odd[ks][e];
         float alpha[2];
-#pragma unroll
-        for (int hh = 0; hh < 2; ++hh) {
-          float x[KS][2];
-#pragma unroll
-          for (int ks = 0; ks < KS; ++ks) x[ks][0] = s[ks][hh], x[ks][1] = s[ks][hh + 2];
-          alpha[hh] = online_softmax<4, 16>(x, m_run[hh], l_run[hh]);
-#pragma unroll
-          for (int ks = 0; ks < KS; ++ks) s[ks][hh] = x[ks][0], s[ks][hh + 2] = x[ks][1];
-        }
-        if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
+        if (softmax_step(s, key0, sc * C::kSubKeys, alpha)) {
 #pragma unroll
           for (int n = 0; n < kHeadDim / 16; ++n)
 #pragma unroll
@@ -876,37 +895,11 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 #pragma unroll
             for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
         }
-#pragma unroll
-        for (int n = 0; n < NS; ++n)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[n][e] *= p.scale_log2;
-
-        // Mask keys past a row's causal limit (and keys of skipped pages).
-        if (kPaged || key0 + C::kSubKeys - 1 > strict_limit) {
-#pragma unroll
-          for (int n = 0; n < NS; ++n)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-              if (!key_visible(sc * C::kSubKeys + n * 8 + 2 * tq + (e & 1), e >> 1)) s[n][e] = kNegInf;
-            }
-        }
-
-        // Online softmax on rows g (hh = 0) and g + 8 (hh = 1): a row's keys
-        // span the 4 lanes of one g.
-        float alpha[2];
-#pragma unroll
-        for (int hh = 0; hh < 2; ++hh) {
-          float x[NS][2];
-#pragma unroll
-          for (int n = 0; n < NS; ++n) x[n][0] = s[n][2 * hh], x[n][1] = s[n][2 * hh + 1];
-          alpha[hh] = online_softmax<1, 2>(x, m_run[hh], l_run[hh]);
-#pragma unroll
-          for (int n = 0; n < NS; ++n) s[n][2 * hh] = x[n][0], s[n][2 * hh + 1] = x[n][1];
-        }
         // Rescale O only where some row's running max moved: alpha = 1 exactly
         // otherwise (2^0), so skipping the multiply changes no bit, and past
         // the first tiles the max rarely moves (64 FMULs per lane saved).
-        if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
+        float alpha[2];
+        if (softmax_step(s, key0, sc * C::kSubKeys, alpha)) {
 #pragma unroll
           for (int n = 0; n < kHeadDim / 8; ++n) {
             o_acc[n][0] *= alpha[0];
