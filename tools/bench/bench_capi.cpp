@@ -9,7 +9,8 @@
 // Problem: bf16, contiguous cache [B, Hkv, L, D], Q and O [B, Hq, 1, D], LSE
 // f32 [B, Hq], seqlens i32 [B]. Errors go to `err` (NUL-terminated).
 #include <cstdio>
-#include <memory>
+#include <string>
+#include <utility>
 
 #include "baracuda/baracuda.hpp"
 
