@@ -10,17 +10,21 @@ JSON object per line, prefixed "BENCH ", with the config strings of
 bench_attn_decode.cpp.
 
 Same buffers (D = 128): with BARACUDA_BENCH_CAPI naming the library that
-tools/bench/bench_capi.cpp builds, baracuda's adaptive SKU and cuDNN also run
-on the very same tensors, alternating rounds (bench "attn_decode_same_buffers").
+tools/bench/bench_capi.cu builds, baracuda's adaptive SKU, cuDNN and the
+streaming-read floor (tools/bench/read_loop.cuh: two read loops, one CTA per
+SM) also run on the very same tensors, in rotating order (bench
+"attn_decode_same_buffers").
 A bandwidth-bound kernel's time depends on where its buffers lie in device
 memory, and the two processes of bench_attn_decode.cpp and this script place
 them differently; these rows compare the kernels without that spread, on the
 peer's own tensors and on K and V cut from one buffer with V starting 0,
 1 MiB and 3.3 MiB past K's end (config suffix "placement=..."). Each
-placement takes SAME_BUFFER_ROUNDS rounds, the two kernels timed back to back
-in each (who goes first alternates); the rows give the median over rounds and,
-on baracuda's row, the per-round ratio cuDNN time / baracuda time (median,
-range, and the number of rounds baracuda was faster).
+placement takes SAME_BUFFER_ROUNDS rounds, the three timed back to back in
+each (who goes first rotates); the rows give the median over rounds, on
+baracuda's row the per-round ratio cuDNN time / baracuda time (median, range,
+and the number of rounds baracuda was faster), and on both kernels' rows the
+per-round ratio read-floor time (the faster loop) / kernel time (1: as fast
+as reading the bytes).
 """
 
 import ctypes
@@ -56,7 +60,7 @@ def time_us(fn, sets):
 
 
 def load_capi():
-    """The bench C interface (bench_capi.cpp), or None when not given."""
+    """The bench C interface (bench_capi.cu), or None when not given."""
     path = os.environ.get("BARACUDA_BENCH_CAPI")
     if not path:
         return None
@@ -69,11 +73,14 @@ def load_capi():
     lib.baracuda_bench_decode_run.restype = ctypes.c_int
     lib.baracuda_bench_decode_run.argtypes = [ptr, ptr, ptr, ctypes.c_size_t] + [ptr] * 6 + [ctypes.c_char_p, ctypes.c_int]
     lib.baracuda_bench_decode_free.argtypes = [ptr]
+    lib.baracuda_bench_read_floor_run.restype = ctypes.c_int
+    lib.baracuda_bench_read_floor_run.argtypes = [ptr, ptr, ptr, ctypes.c_longlong, ctypes.c_int, ctypes.c_int,
+                                                  ctypes.c_char_p, ctypes.c_int]
     return lib
 
 
-def same_buffers(lib, config, batch, length, sets, kv_bytes):
-    """baracuda's adaptive SKU and cuDNN on the same tensors, rounds alternating."""
+def same_buffers(lib, config, batch, length, sets, kv_bytes, sms):
+    """baracuda's adaptive SKU, cuDNN and the read floor on the same tensors, order rotating."""
     err = ctypes.create_string_buffer(512)
     ws_bytes = ctypes.c_size_t(0)
     plan = lib.baracuda_bench_decode_plan(batch, HEADS_Q, HEADS_KV, length, DIM, OURS.encode(),
@@ -97,15 +104,24 @@ def same_buffers(lib, config, batch, length, sets, kv_bytes):
     def cudnn(s):
         return scaled_dot_product_attention(s[0], s[1], s[2], enable_gqa=True)
 
-    times = {OURS: [], "torch_cudnn": []}
+    def floor(ring):
+        def run(s):
+            if lib.baracuda_bench_read_floor_run(stream, s[1].data_ptr(), s[2].data_ptr(), kv_bytes // 2, sms, ring,
+                                                 err, len(err)) != 0:
+                raise RuntimeError(err.value.decode())
+        return run
+
+    floors = (f"cuda_read_floor_{sms}cta", f"cuda_read_floor_{sms}cta_64k")  # rings 0 and 1 (read_loop.cuh)
+    order = (("torch_cudnn", cudnn), (OURS, ours), (floors[0], floor(0)), (floors[1], floor(1)))
+    times = {impl: [] for impl, _ in order}
     try:
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-            cudnn(sets[0])
-            ours(sets[0])
+            for _, fn in order:
+                fn(sets[0])
             torch.cuda.synchronize()
             for r in range(SAME_BUFFER_ROUNDS):
-                order = (("torch_cudnn", cudnn), (OURS, ours))
-                for impl, fn in (order if r % 2 == 0 else order[::-1]):
+                k = r % len(order)
+                for impl, fn in order[k:] + order[:k]:
                     times[impl].append(time_us(fn, sets))
     except RuntimeError as error:
         print(f"# same buffers {config}: not run ({str(error).splitlines()[0][:160]})")
@@ -122,6 +138,10 @@ def same_buffers(lib, config, batch, length, sets, kv_bytes):
             row.update({"paired_ratio_median": round(median(ratios), 4),
                         "paired_ratio_range": [round(min(ratios), 4), round(max(ratios), 4)],
                         "rounds_faster": sum(x > 1.0 for x in ratios)})
+        if impl not in floors:  # against the faster read loop of each round
+            of_floor = [min(a, b) / x for a, b, x in zip(times[floors[0]], times[floors[1]], rounds)]
+            row.update({"floor_ratio_median": round(median(of_floor), 4),
+                        "floor_ratio_range": [round(min(of_floor), 4), round(max(of_floor), 4)]})
         print("BENCH " + json.dumps(row), flush=True)
 
 
@@ -158,7 +178,8 @@ def main():
                 "bench": "attn_decode", "config": config, "impl": impl, "cache": "contiguous",
                 "median_us": round(t, 2), "gbps": round(kv_bytes / (t * 1e3), 1)}), flush=True)
         if capi is not None and dim == DIM:
-            same_buffers(capi, config + " placement=peer", batch, length, sets, kv_bytes)
+            sms = props.multi_processor_count
+            same_buffers(capi, config + " placement=peer", batch, length, sets, kv_bytes, sms)
             elems = batch * HEADS_KV * length * DIM
             for name, gap in V_GAPS.items():
                 placed = []
@@ -166,7 +187,7 @@ def main():
                     buf = torch.randn(2 * elems + gap // 2, device="cuda", dtype=torch.bfloat16, generator=gen)
                     placed.append((q, buf[:elems].view(batch, HEADS_KV, length, DIM),
                                    buf[elems + gap // 2:].view(batch, HEADS_KV, length, DIM)))
-                same_buffers(capi, f"{config} placement={name}", batch, length, placed, kv_bytes)
+                same_buffers(capi, f"{config} placement={name}", batch, length, placed, kv_bytes, sms)
                 del placed, buf
         del sets
         torch.cuda.empty_cache()

@@ -31,6 +31,12 @@ def rate(row):
     return None, ""
 
 
+def floor_text(row):
+    """The per-round ratio read-floor time / this kernel's time on the same tensors."""
+    lo, hi = row["floor_ratio_range"]
+    return f"of read floor x{row['floor_ratio_median']:.3f} ({lo:.3f}-{hi:.3f})"
+
+
 def main(argv):
     markdown = "--markdown" in argv
     rows = load([a for a in argv if not a.startswith("--")])
@@ -51,6 +57,8 @@ def main(argv):
                 timing = f"{p['median_us']:.1f} us"
                 if best and best["median_us"] > 0 and p["median_us"] > 0:
                     timing += f"; x{p['median_us'] / best['median_us']:.2f}"
+                if "floor_ratio_median" in p:
+                    timing += f"; {floor_text(p)}"
                 peer_text.append(f"{p['impl']} {value:.0f} {unit} ({timing})" if value is not None
                                  else f"{p['impl']} ({timing})")
             if best:
@@ -60,6 +68,8 @@ def main(argv):
                     lo, hi = best["paired_ratio_range"]
                     extra += (f" paired x{best['paired_ratio_median']:.3f} ({lo:.3f}-{hi:.3f}, "
                               f"faster in {best['rounds_faster']}/{len(best['rounds_us'])} rounds)")
+                if "floor_ratio_median" in best:
+                    extra += f" {floor_text(best)}"
                 head = (f"{best['impl']} | {best['median_us']:.1f} | "
                         f"{value:.0f} {unit}{extra}" if value is not None else f"{best['impl']} | {best['median_us']:.1f} | ")
             else:

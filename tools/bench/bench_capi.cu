@@ -7,12 +7,15 @@
 // kernels on separately allocated buffers mixes that spread into the ratio.
 //
 // Problem: bf16, contiguous cache [B, Hkv, L, D], Q and O [B, Hq, 1, D], LSE
-// f32 [B, Hq], seqlens i32 [B]. Errors go to `err` (NUL-terminated).
+// f32 [B, Hq], seqlens i32 [B]. Errors go to `err` (NUL-terminated). Also the
+// streaming-read floor (read_loop.cuh) on the same K and V, so the kernels'
+// distance from the card's limit is measured where they read.
 #include <cstdio>
 #include <string>
 #include <utility>
 
 #include "baracuda/baracuda.hpp"
+#include "read_loop.cuh"
 
 namespace {
 
@@ -87,5 +90,32 @@ int baracuda_bench_decode_run(void* handle, void* stream, void* workspace, std::
 }
 
 void baracuda_bench_decode_free(void* handle) { delete static_cast<DecodeHandle*>(handle); }
+
+// Reads `half_bytes` of K and as many of V (multiples of 64 KB) with `ctas`
+// CTAs of the read loop on `stream`, through the 32 KB x 3 ring (ring 0) or
+// the 64 KB x 2 ring (ring 1); 0 on success.
+int baracuda_bench_read_floor_run(void* stream, const void* k, const void* v, long long half_bytes, int ctas, int ring,
+                                  char* err, int err_len) {
+  namespace rf = bench::read_floor;
+  static int* sink = nullptr;
+  cudaError_t e = sink == nullptr ? cudaMalloc(&sink, sizeof(int)) : cudaSuccess;
+  if (e == cudaSuccess &&
+      (half_bytes <= 0 || half_bytes % rf::kGranule != 0 || ctas <= 0 || ring < 0 || ring > 1)) {
+    put(err, err_len, "read floor: half_bytes " + std::to_string(half_bytes) + " (a positive multiple of " +
+                          std::to_string(rf::kGranule) + "), ctas " + std::to_string(ctas) + " (>= 1) or ring " +
+                          std::to_string(ring) + " (0 or 1) out of range");
+    return 1;
+  }
+  if (e == cudaSuccess) {
+    const auto s = static_cast<cudaStream_t>(stream);
+    e = ring == 0 ? rf::launch<rf::Ring::small3x32k>(k, v, half_bytes, ctas, sink, s)
+                  : rf::launch<rf::Ring::large2x64k>(k, v, half_bytes, ctas, sink, s);
+  }
+  if (e != cudaSuccess) {
+    put(err, err_len, std::string("read floor: ") + cudaGetErrorString(e));
+    return 1;
+  }
+  return 0;
+}
 
 }  // extern "C"
