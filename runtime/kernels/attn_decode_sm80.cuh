@@ -249,6 +249,14 @@
 //       problems up to 1% slower; the 3-stage ring one tile ahead, with
 //       per-tile cp.async groups or the larger footprint alone, level with
 //       this kernel (177.1-177.5 us vs cuDNN 177.7 in that run).
+//   Measured against a plain read of the same tensors (ef690e4, H100, four
+//       placements of K and V; tools/bench/results/h100-ef690e4-decode-floor.md):
+//       at B=16 L=8192 this kernel and cuDNN's are within 0.3% of each other
+//       and 0.3-2.8% above the read loop; a read loop with this kernel's
+//       layout (one CTA per sample and KV head, 2 x 64 KB ring) moves with
+//       the placement as both kernels do, and this kernel adds 2.2-2.6 us to
+//       it (cuDNN 2.7-3.0). Rotating each CTA's start tile slows the read
+//       loop too (+0.3-3.5 us).
 #pragma once
 
 #include <cstdint>
