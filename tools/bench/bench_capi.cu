@@ -106,11 +106,9 @@ int baracuda_bench_read_floor_run(void* stream, const void* k, const void* v, lo
                           std::to_string(ring) + " (0 or 1) out of range");
     return 1;
   }
-  if (e == cudaSuccess) {
-    const auto s = static_cast<cudaStream_t>(stream);
-    e = ring == 0 ? rf::launch<rf::Ring::small3x32k>(k, v, half_bytes, ctas, sink, s)
-                  : rf::launch<rf::Ring::large2x64k>(k, v, half_bytes, ctas, sink, s);
-  }
+  if (e == cudaSuccess)
+    e = rf::launch(ring == 0 ? rf::Ring::small3x32k : rf::Ring::large2x64k, k, v, half_bytes, ctas, sink,
+                   static_cast<cudaStream_t>(stream));
   if (e != cudaSuccess) {
     put(err, err_len, std::string("read floor: ") + cudaGetErrorString(e));
     return 1;

@@ -47,11 +47,7 @@ int main() {
       const std::vector<double> us = bench::launch_us(
           [&](int r) {
             const char* k = buf + static_cast<long long>(r % sets) * 2 * half_bytes;
-            BENCH_CHECK(ring == Ring::small3x32k
-                            ? bench::read_floor::launch<Ring::small3x32k>(k, k + half_bytes, half_bytes, ctas, sink,
-                                                                          nullptr)
-                            : bench::read_floor::launch<Ring::large2x64k>(k, k + half_bytes, half_bytes, ctas, sink,
-                                                                          nullptr));
+            BENCH_CHECK(bench::read_floor::launch(ring, k, k + half_bytes, half_bytes, ctas, sink, nullptr));
           },
           30, 5);
       BENCH_CHECK(cudaGetLastError());

@@ -80,4 +80,10 @@ cudaError_t launch(const void* k, const void* v, long long half_bytes, int ctas,
   return cudaGetLastError();
 }
 
+inline cudaError_t launch(Ring ring, const void* k, const void* v, long long half_bytes, int ctas, int* sink,
+                          cudaStream_t stream) {
+  return ring == Ring::small3x32k ? launch<Ring::small3x32k>(k, v, half_bytes, ctas, sink, stream)
+                                  : launch<Ring::large2x64k>(k, v, half_bytes, ctas, sink, stream);
+}
+
 }  // namespace bench::read_floor
