@@ -95,6 +95,24 @@
 //       against torch flash: D96 full 319 vs 339 (0.94x), causal 287 vs 271;
 //       D192 full 329 vs 318 (1.03x), causal 293 vs 276. D96 full is the one
 //       problem still behind flash.
+//   v7: every head dim takes swizzled rows of whole 128-byte lines in shared
+//       memory; D = 80 and 96 had rows padded to an odd chunk count (176 and
+//       208 bytes). ncu at D96 full S=4096 (ce1b92c): 349K shared-memory bank
+//       conflicts against flash's 41K, 38% of warp stalls on fixed-latency
+//       waits (flash 31%). Same H100, builds alternating in one call (ce1b92c
+//       plus a tile_shape override; the attn_fwd GPU suite passed for each
+//       at D80 / D96, bf16 and f16), bf16, TFLOP/s, two rounds (torch flash
+//       in that call), padded -> swizzled:
+//         D80  S=4096  full 280.9 / 283.3 -> 293.8 / 298.5 (267.4), causal
+//              260.0 / 263.6 -> 274.2 / 274.3 (237.4); S=16384 full 292.0 /
+//              290.1 -> 303.9 / 303.9 (275.5), causal 285.0 / 284.7 ->
+//              299.1 / 299.7 (263.8)
+//         D96  S=4096  full 315.8 / 314.1 -> 329.3 / 328.4 (335.2), causal
+//              287.7 / 284.0 -> 297.3 / 299.6 (278.0); S=16384 full 322.6 /
+//              324.6 -> 339.2 / 335.8 (336.2), causal 308.4 / 307.3 ->
+//              322.3 / 324.6 (323.5)
+//       D96 causal with single buffers and swizzled rows: 294.1 / 294.3 at
+//       S=4096. The SASS of D = 64 / 128 / 192 / 256 is unchanged.
 //   Benchmark at 8351cc7 (H100, tools/bench/results/h100-8351cc7-bench.md):
 //   S >= 4096, D64 / D128 1.02-1.13x flash; D256 0.99-1.18x (bf16 full
 //   S=4096 320 vs 322, S=16384 328 vs 329 TFLOP/s).
@@ -216,13 +234,14 @@ struct AttnFwd {
   static constexpr int kNT = kBlockN / 8;             // n8 tiles of S
   static constexpr int kDT = kDPad / 8;               // n8 tiles of O
   static constexpr int kChunks = kHeadDim / 8;        // 16-byte chunks of a row in global memory
-  static constexpr int kChunksPad = kDPad / 8;        // 16-byte chunks of a row in shared memory
-  // Rows of a whole number of 128-byte lines use an XOR swizzle of the
-  // 16-byte chunk by (row & 7); other widths (D = 80, 96, ...) pad the row
-  // to an odd number of chunks. Either way the 8 row addresses of one
-  // ldmatrix phase hit 8 distinct 16-byte bank groups: conflict free.
-  static constexpr bool kSwizzle = kChunksPad % 8 == 0;
-  static constexpr int kRowBytes = (kSwizzle ? kChunksPad : kChunksPad + 1) * 16;
+  static constexpr int kChunksPad = kDPad / 8;        // 16-byte chunks of a row that the mma reads
+  // Shared-memory rows span whole 128-byte lines (D = 80 and 96: 256 bytes,
+  // the last 48 or 64 unused) and XOR-swizzle the 16-byte chunk by (row & 7):
+  // the 8 row addresses of one ldmatrix phase hit 8 distinct 16-byte bank
+  // groups. (v7: 4-6% faster at D = 80 / 96 than rows padded to an odd
+  // chunk count, 208 bytes at D = 96, which ncu showed with 8.5x flash's
+  // shared-memory bank conflicts.)
+  static constexpr int kRowBytes = (kChunksPad + 7) / 8 * 128;
   static constexpr int kQBytes = kBlockM * kRowBytes;
   static constexpr int kTileBytes = kBlockN * kRowBytes;
   static constexpr int kSmemBytes = kQBytes + 2 * kStages * kTileBytes;
@@ -234,21 +253,13 @@ struct AttnFwd {
   static_assert(kBlockN % 16 == 0 && kBlockN >= 16, "block_n must be a multiple of 16");
 
   static __device__ __forceinline__ std::uint32_t smem_off(int row, int chunk) {
-    if constexpr (kSwizzle) {
-      return static_cast<std::uint32_t>(row * kRowBytes + ((chunk ^ (row & 7)) << 4));
-    } else {
-      return static_cast<std::uint32_t>(row * kRowBytes + (chunk << 4));
-    }
+    return static_cast<std::uint32_t>(row * kRowBytes + ((chunk ^ (row & 7)) << 4));
   }
-  // Byte offset of chunk c2 + x (c2 even, known at compile time) for a lane
+  // Byte offset of chunk c2 + hi (c2 even, known at compile time) for a lane
   // whose ldmatrix row is congruent to the lane's (lane & 7); `x` is the
-  // lane's precomputed chunk term (hi ^ (lane & 7) swizzled, hi padded).
+  // lane's precomputed chunk term hi ^ (lane & 7).
   static __device__ __forceinline__ std::uint32_t chunk_off(int c2, std::uint32_t x) {
-    if constexpr (kSwizzle) {
-      return (static_cast<std::uint32_t>(c2) ^ x) << 4;
-    } else {
-      return (static_cast<std::uint32_t>(c2) + x) << 4;
-    }
+    return (static_cast<std::uint32_t>(c2) ^ x) << 4;
   }
 
   // Copies rows [0, kRows) of a tile (row stride `stride` elements) into smem.
@@ -266,7 +277,7 @@ struct AttnFwd {
     constexpr int kIters = (kRows + kRowStep - 1) / kRowStep;
     // The swizzle repeats every 8 rows: the smem offsets of this thread's
     // rows take kPeriod distinct forms, the rest is a compile-time stride.
-    constexpr int kPeriod = !kSwizzle || kRowStep % 8 == 0 ? 1 : (kRowStep % 4 == 0 ? 2 : (kRowStep % 2 == 0 ? 4 : 8));
+    constexpr int kPeriod = kRowStep % 8 == 0 ? 1 : (kRowStep % 4 == 0 ? 2 : (kRowStep % 2 == 0 ? 4 : 8));
     if (kThreads % kChunks != 0 && tid >= kRowStep * kChunks) return;
     const int row0 = tid / kChunks;
     const int c = tid - row0 * kChunks;
@@ -312,10 +323,10 @@ struct AttnFwd {
   // chunk hi lane >> 4; "B" pattern (K): row (lane & 7) + 8 * (lane >> 4),
   // chunk hi (lane >> 3) & 1. x* is the lane's chunk term for chunk_off.
   static __device__ __forceinline__ std::uint32_t lane_xa(int lane) {
-    return kSwizzle ? ((lane >> 4) ^ (lane & 7)) : (lane >> 4);
+    return (lane >> 4) ^ (lane & 7);
   }
   static __device__ __forceinline__ std::uint32_t lane_xb(int lane) {
-    return kSwizzle ? (((lane >> 3) & 1) ^ (lane & 7)) : ((lane >> 3) & 1);
+    return ((lane >> 3) & 1) ^ (lane & 7);
   }
 
   // One k16 step of S = Q K^T for this warp's rows and the K tile at smem
@@ -622,7 +633,7 @@ struct AttnFwd {
       __syncwarp();
     }
     if constexpr (kQRegSteps > 0) {
-      const std::uint32_t xa = kSwizzle ? ((lane >> 4) ^ (lane & 7)) : (lane >> 4);
+      const std::uint32_t xa = lane_xa(lane);
       const std::uint32_t q_base = sQ + (warp * kWarpRows + (lane & 15)) * kRowBytes;
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt)
