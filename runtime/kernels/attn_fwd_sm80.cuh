@@ -101,8 +101,9 @@
 //       conflicts against flash's 41K, 38% of warp stalls on fixed-latency
 //       waits (flash 31%). Same H100, builds alternating in one call (ce1b92c
 //       plus a tile_shape override; the attn_fwd GPU suite passed for each
-//       at D80 / D96, bf16 and f16), bf16, TFLOP/s, two rounds (torch flash
-//       in that call), padded -> swizzled:
+//       at D80 / D96, bf16 and f16; tools/bench/results/h100-ce1b92c-fwd-rows.md),
+//       bf16, TFLOP/s, two rounds (torch flash in that call), padded ->
+//       swizzled:
 //         D80  S=4096  full 280.9 / 283.3 -> 293.8 / 298.5 (267.4), causal
 //              260.0 / 263.6 -> 274.2 / 274.3 (237.4); S=16384 full 292.0 /
 //              290.1 -> 303.9 / 303.9 (275.5), causal 285.0 / 284.7 ->
