@@ -30,13 +30,14 @@
 //   append gives the same bits as rope_kv_append().
 //
 // Work mapping (specialized head dims, 16-byte vectors of kVec elements):
-//   rope() with rotary_dim == head_dim (rope_tok_kernel): one-shot grid of
-//   256-thread blocks, block = (token, 256 / kGroup head rows), kGroup =
-//   (D/2) / kVec threads per row, each thread one 16-byte vector pair (NeoX:
-//   vector v and its partner D/2 later; GPT-J: vectors v and v + kGroup);
-//   both loads issued, then the first D/2 threads compute the token's
-//   cos/sin into shared memory, __syncthreads, rotate, store.
-//   Everything else (partial rotary, the fused append): a warp takes one
+//   rotary_dim == head_dim, rope() or fused (rope_tok_kernel): one-shot grid
+//   of 256-thread blocks, block = (token, 256 / kGroup head rows: Q, then K,
+//   then fused V), kGroup = (D/2) / kVec threads per row, each thread one
+//   16-byte vector pair (NeoX: vector v and its partner D/2 later; GPT-J:
+//   vectors v and v + kGroup); both loads issued, then the first D/2
+//   threads compute the token's cos/sin into shared memory, __syncthreads,
+//   rotate (V rows: copy), store.
+//   Everything else (partial rotary): a warp takes one
 //   (token, head chunk) item at a time (grid-stride over items, grid capped
 //   at 8 blocks per SM); inside the warp, groups of kGroup lanes each
 //   own one head row, and each lane owns kVec whole pairs of that row (NeoX:
@@ -55,7 +56,14 @@
 //
 // Measured (H100 80GB HBM3, 132 SMs, CUDA events, median of 50; bench_rope /
 // peer_rope.py in the same run; gbps counts bytes read + written):
-//   v2 (this version: rope_tok_kernel for full-rotary rope(), frequencies
+//   v3 (this version): the fused op takes rope_tok_kernel too at full rotary
+//   (it kept the warp-item kernel, at 0.89 of the copy rate where rope()
+//   ran at 0.98). bench-rope, bf16 NeoX Hq=32 Hkv=8 D=128: B=4 L=2048 fused
+//   77.5-77.9 us (5ba89a1 and earlier runs) -> 73.2 us = 2752 GB/s, against
+//   84.7 us for rope then append (saving 11.5 us; the K_new write and re-read
+//   it saves, 33.6 MB, take 11.6 us at the 2884 GB/s copy rate of that run);
+//   B=64 L=1 7.5 us against 12.1. rope() SASS unchanged.
+//   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
 //   L=16384 H=32 D=128 [B,L,H,D], median of 350): v1 library 102.8 us; the
@@ -458,9 +466,10 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
 }
 
 // --------------------------- token per block (rope(), full rotary) ----
-// rope() with rotary_dim == head_dim == kHeadDim: a one-shot grid, block
-// (x, y) = token x, head rows y * kRows .. + kRows - 1 (Q heads, then K
-// heads: resolve_row's order). kGroup = (D/2) / kVec threads per row; thread
+// rope() and rope_kv_append() with rotary_dim == head_dim == kHeadDim: a
+// one-shot grid, block (x, y) = token x, head rows y * kRows .. + kRows - 1
+// (Q heads, then K heads, then fused V heads: resolve_row's order; fused K
+// and V rows go to the token's cache slot, V rows copied). kGroup = (D/2) / kVec threads per row; thread
 // v of a row owns the 16-byte vectors v and v + kGroup, the same two vectors
 // place_slot gives lane g = v (NeoX: elements kVec v .. and their partners
 // D/2 later; GPT-J: adjacent pairs inside each vector). Both loads are issued
@@ -492,7 +501,7 @@ struct TokTile {
   static constexpr int kMinBlocks = sizeof(T) == 8 ? 4 : 8;
 };
 
-template <class T, int kHeadDim, RopeStyle kStyle>
+template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged>
 __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks) rope_tok_kernel(const Params p) {
   using Tile = TokTile<T, kHeadDim>;
   using A = AngleT<T>;
@@ -518,8 +527,9 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
   const int ea = v * kVec;
   const int eb = ea + kHalf;
 
-  // 1. Both loads first (rows past the last head: inactive).
-  const RowJob<T> job = resolve_row<T, false>(p, j, b, l, KvSlot{true, b, l});
+  // 1. Both loads first (rows past the last head, and fused K / V rows whose
+  // cache cell is out of range: inactive).
+  const RowJob<T> job = resolve_row<T, kFused>(p, j, b, l, token_slot<kFused, kPaged>(p, b, l));
   Vec16<T> va, vb;
   if (job.active) {
     load16(va, job.src + ea);
@@ -543,7 +553,8 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
   }
   __syncthreads();
 
-  // 3. Rotate, store (full rotary: every vector holds rotated pairs only).
+  // 3. Rotate (full rotary: every vector of a Q or K row holds rotated pairs
+  // only; fused V rows are copied as they are), store.
   if (!job.active) return;
   // The loaded words stay opaque until here: otherwise the element unpacking
   // is scheduled right after the loads, which waits on them before the
@@ -551,7 +562,7 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
   // 32 registers).
   opaque_words(va);
   opaque_words(vb);
-  rotate_slot<T, kHeadDim, kStyle>(va, vb, ea, eb, kHalf, s_c + ea, s_s + ea);
+  if (!kFused || job.rotate) rotate_slot<T, kHeadDim, kStyle>(va, vb, ea, eb, kHalf, s_c + ea, s_s + ea);
   store16(job.dst + ea, va);
   store16(job.dst + eb, vb);
 }
@@ -677,16 +688,16 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
   if (freq_in_table(p.half)) p.freq = freq_table<AngleT<T>>(p.theta_base, p.position_scale, p.half);
 
 
-  // rope() with full rotary on a specialized head dim: rope_tok_kernel, one
-  // block per (token, kRows head rows), at every token count. No token-count
-  // threshold: none has been measured, one thread per vector pair is the most
-  // parallelism any mapping exposes (decode calls included), and it keeps
-  // this path under the small-shape GPU tests.
-  if constexpr (!kFused && TokTile<T, kHeadDim>::kSupported) {
+  // Full rotary on a specialized head dim, rope() or fused: rope_tok_kernel,
+  // one block per (token, kRows head rows), at every token count. No
+  // token-count threshold: none has been measured, one thread per vector
+  // pair is the most parallelism any mapping exposes (decode calls
+  // included), and it keeps this path under the small-shape GPU tests.
+  if constexpr (TokTile<T, kHeadDim>::kSupported) {
     using TT = TokTile<T, kHeadDim>;
     const std::int64_t row_chunks = ceil_div(rows_total, static_cast<std::int64_t>(TT::kRows));
     if (p.head_dim == kHeadDim && 2 * p.half == kHeadDim && p.tokens <= 0x7fffffff && row_chunks <= 65535) {
-      rope_tok_kernel<T, kHeadDim, kStyle>
+      rope_tok_kernel<T, kHeadDim, kStyle, kFused, kPaged>
           <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(row_chunks)), kTokThreads, 0, ctx.stream>>>(
               p);
       return check_launch(name);
