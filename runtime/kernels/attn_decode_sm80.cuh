@@ -677,11 +677,9 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
   // Narrow: o_t[n][e] is O[row 2 tq + e % 2][16 n + g + 8 (e / 2)].
   [[maybe_unused]] float o_t[kNarrow ? kHeadDim / 16 : 1][4];
   if constexpr (kNarrow) {
-#pragma unroll
-    for (int n = 0; n < kHeadDim / 16; ++n) o_t[n][0] = o_t[n][1] = o_t[n][2] = o_t[n][3] = 0.f;
+    zero_frags(o_t);
   } else {
-#pragma unroll
-    for (int n = 0; n < kHeadDim / 8; ++n) o_acc[n][0] = o_acc[n][1] = o_acc[n][2] = o_acc[n][3] = 0.f;
+    zero_frags(o_acc);
   }
   float m_run[2] = {kNegInf, kNegInf};
   float l_run[2] = {0.f, 0.f};
@@ -833,10 +831,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         // S^T = K Q^T: 16 keys x 8 rows per key step; even and odd k-steps in
         // two chains.
         float s[KS][4], s_odd[KS][4];
-#pragma unroll
-        for (int ks = 0; ks < KS; ++ks)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[ks][e] = s_odd[ks][e] = 0.f;
+        zero_frags(s);
+        zero_frags(s_odd);
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk) {
 #pragma unroll
@@ -846,10 +842,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
             mma_16816<T>((kk & 1) ? s_odd[ks] : s[ks], ka, q_b[kk][0], q_b[kk][1]);
           }
         }
-#pragma unroll
-        for (int ks = 0; ks < KS; ++ks)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[ks][e] += s_odd[ks][e];
+        add_frags(s, s_odd);
         float alpha[2];
         if (softmax_step(s, key0, sc * C::kSubKeys, alpha)) {
 #pragma unroll
@@ -879,10 +872,8 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
         // S = Q K^T for 16 rows x kSubKeys keys: with one 16-key step, even and
         // odd k-steps accumulate in two chains, summed at the end.
         float s[NS][4], s_odd[NS][4];
-#pragma unroll
-        for (int n = 0; n < NS; ++n)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[n][e] = s_odd[n][e] = 0.f;
+        zero_frags(s);
+        zero_frags(s_odd);
 #pragma unroll
         for (int kk = 0; kk < kHeadDim / 16; ++kk) {
           [[maybe_unused]] std::uint32_t qa[4];
@@ -897,12 +888,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
             mma_16816<T>(acc[2 * ks + 1], qf, kb[2], kb[3]);
           }
         }
-        if constexpr (KS == 1) {
-#pragma unroll
-          for (int n = 0; n < NS; ++n)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) s[n][e] += s_odd[n][e];
-        }
+        if constexpr (KS == 1) add_frags(s, s_odd);
         // Rescale O only where some row's running max moved: alpha = 1 exactly
         // otherwise (2^0), so skipping the multiply changes no bit, and past
         // the first tiles the max rarely moves (64 FMULs per lane saved).

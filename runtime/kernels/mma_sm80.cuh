@@ -75,6 +75,21 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a
   }
 }
 
+// Accumulator fragments (N m16n8 tiles of 4 floats per lane): set to zero,
+// and summed element-wise into another set (two accumulation chains joined).
+template <int N>
+__device__ __forceinline__ void zero_frags(float (&a)[N][4]) {
+#pragma unroll
+  for (int n = 0; n < N; ++n) a[n][0] = a[n][1] = a[n][2] = a[n][3] = 0.f;
+}
+template <int N>
+__device__ __forceinline__ void add_frags(float (&d)[N][4], const float (&s)[N][4]) {
+#pragma unroll
+  for (int n = 0; n < N; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) d[n][e] += s[n][e];
+}
+
 // Two floats rounded (to nearest) to T, packed low-first into one 32-bit register.
 template <class T>
 __device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
