@@ -465,18 +465,19 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
   }
 }
 
-// --------------------------- token per block (rope(), full rotary) ----
+// ------------------------------- token per block (full rotary) ----
 // rope() and rope_kv_append() with rotary_dim == head_dim == kHeadDim: a
 // one-shot grid, block (x, y) = token x, head rows y * kRows .. + kRows - 1
 // (Q heads, then K heads, then fused V heads: resolve_row's order; fused K
-// and V rows go to the token's cache slot, V rows copied). kGroup = (D/2) / kVec threads per row; thread
-// v of a row owns the 16-byte vectors v and v + kGroup, the same two vectors
-// place_slot gives lane g = v (NeoX: elements kVec v .. and their partners
-// D/2 later; GPT-J: adjacent pairs inside each vector). Both loads are issued
-// first; meanwhile the block's first D/2 threads turn the token's position
-// and the table's frequencies into (cos, sin) with rope_cos_sin, into shared
-// memory; __syncthreads; rotate_slot; store. Same frequency, same
-// rope_cos_sin, same rotation as rope_vec_kernel: the same bits.
+// and V rows go to the token's cache slot, V rows copied). kGroup = (D/2) /
+// kVec threads per row; thread v of a row owns the 16-byte vectors v and
+// v + kGroup, the same two vectors place_slot gives lane g = v (NeoX:
+// elements kVec v .. and their partners D/2 later; GPT-J: adjacent pairs
+// inside each vector). Both loads are issued first; meanwhile the block's
+// first D/2 threads turn the token's position and the table's frequencies
+// into (cos, sin) with rope_cos_sin, into shared memory; __syncthreads;
+// rotate_slot; store. Same frequency, same rope_cos_sin, same rotation as
+// rope_vec_kernel: the same bits.
 constexpr int kTokThreads = 256;
 
 template <class T>

@@ -71,7 +71,8 @@ def load_capi():
         ctypes.c_longlong, ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_int, ctypes.c_char_p,
         ctypes.POINTER(ctypes.c_size_t), ctypes.c_char_p, ctypes.c_int]
     lib.baracuda_bench_decode_run.restype = ctypes.c_int
-    lib.baracuda_bench_decode_run.argtypes = [ptr, ptr, ptr, ctypes.c_size_t] + [ptr] * 6 + [ctypes.c_char_p, ctypes.c_int]
+    lib.baracuda_bench_decode_run.argtypes = ([ptr, ptr, ptr, ctypes.c_size_t] + [ptr] * 6 +
+                                              [ctypes.c_char_p, ctypes.c_int])
     lib.baracuda_bench_decode_free.argtypes = [ptr]
     lib.baracuda_bench_read_floor_run.restype = ctypes.c_int
     lib.baracuda_bench_read_floor_run.argtypes = [ptr, ptr, ptr, ctypes.c_longlong, ctypes.c_int, ctypes.c_int,

@@ -75,8 +75,9 @@ cudaError_t launch(const void* k, const void* v, long long half_bytes, int ctas,
   static const cudaError_t attr =
       cudaFuncSetAttribute(read_loop<kRing>, cudaFuncAttributeMaxDynamicSharedMemorySize, S::kSmemBytes);
   if (attr != cudaSuccess) return attr;
-  read_loop<kRing><<<ctas, kThreads, S::kSmemBytes, stream>>>(static_cast<const char*>(k),
-                                                               static_cast<const char*>(v), half_bytes / S::kHalf, sink);
+  const auto* kb = static_cast<const char*>(k);
+  const auto* vb = static_cast<const char*>(v);
+  read_loop<kRing><<<ctas, kThreads, S::kSmemBytes, stream>>>(kb, vb, half_bytes / S::kHalf, sink);
   return cudaGetLastError();
 }
 

@@ -70,8 +70,9 @@ def main(argv):
                               f"faster in {best['rounds_faster']}/{len(best['rounds_us'])} rounds)")
                 if "floor_ratio_median" in best:
                     extra += f" {floor_text(best)}"
-                head = (f"{best['impl']} | {best['median_us']:.1f} | "
-                        f"{value:.0f} {unit}{extra}" if value is not None else f"{best['impl']} | {best['median_us']:.1f} | ")
+                head = f"{best['impl']} | {best['median_us']:.1f} | "
+                if value is not None:
+                    head += f"{value:.0f} {unit}{extra}"
             else:
                 head = "- | - | -"
             if markdown:
