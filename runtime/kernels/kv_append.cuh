@@ -53,18 +53,30 @@ __device__ __forceinline__ Side side_of(const KvAppendDesc& d, const KvAppendArg
 }
 
 // kHeadDim > 0: 16-byte vectors, kVecs of them per row. One block per item
-// (side, b, h, chunk of kRowsPerItem rows). kThreads is a multiple of kVecs,
-// so a thread keeps its vector column for all kUnroll rows and only the row
-// advances. The loads do not depend on the offsets, so they are issued first;
-// the slot lookup (offset load, range check, block table) overlaps them.
+// (side, b, h, chunk of kRowsPerItem rows). The block is kRowsPerStep whole
+// rows (VecShape: kThreads threads when kVecs divides it, else the largest
+// multiple of kVecs below), so a thread keeps its vector column for all
+// kUnroll rows and only the row advances. The loads do not depend on the
+// offsets, so they are issued first; the slot lookup (offset load, range
+// check, block table) overlaps them.
+template <class T, int kHeadDim>
+struct VecShape {
+  static constexpr int kVecElems = 16 / static_cast<int>(sizeof(T));
+  static constexpr int kVecs = kHeadDim / kVecElems;           // 16-byte vectors per row
+  static_assert(kHeadDim % kVecElems == 0, "head dim must fill whole 16-byte vectors");
+  static_assert(kVecs <= kThreads, "a row must fit one block step");
+  static constexpr int kRowsPerStep = kThreads / kVecs;
+  static constexpr int kBlock = kRowsPerStep * kVecs;          // threads per block
+  static constexpr int kRowsPerItem = kRowsPerStep * kUnroll;
+};
+
 template <class T, int kHeadDim, bool kPaged>
 __global__ void __launch_bounds__(kThreads) kv_append_vec_kernel(const KvAppendDesc desc, const KvAppendArgs args,
                                                                  const std::int64_t chunks) {
-  constexpr int kVecElems = 16 / sizeof(T);
-  constexpr int kVecs = kHeadDim / kVecElems;
-  constexpr int kRowsPerStep = kThreads / kVecs;
-  static_assert(kHeadDim % kVecElems == 0, "head dim must fill whole 16-byte vectors");
-  static_assert(kThreads % kVecs == 0, "a block step must cover whole rows");
+  using Shape = VecShape<T, kHeadDim>;
+  constexpr int kVecElems = Shape::kVecElems;
+  constexpr int kVecs = Shape::kVecs;
+  constexpr int kRowsPerStep = Shape::kRowsPerStep;
   const std::int64_t bhn = desc.batch * desc.heads;
   const std::int64_t item = blockIdx.x;
   const std::int64_t rest = item / chunks;
@@ -130,14 +142,14 @@ Status kv_append(const LaunchContext& ctx) {
   const auto& args = *static_cast<const KvAppendArgs*>(ctx.args);
   const std::int64_t bh = desc.batch * desc.heads;
   if constexpr (kHeadDim > 0) {
-    constexpr int kRowsPerItem = kThreads / (kHeadDim * static_cast<int>(sizeof(T)) / 16) * kUnroll;
-    const std::int64_t chunks = ceil_div(desc.new_len, kRowsPerItem);
+    using Shape = VecShape<T, kHeadDim>;
+    const std::int64_t chunks = ceil_div(desc.new_len, Shape::kRowsPerItem);
     const std::int64_t items = 2 * bh * chunks;
     if (items > 0x7fffffff)
       return Status::error(StatusCode::not_supported, "kv_append: batch * heads * new_len = " +
                                                           std::to_string(bh * desc.new_len) + " rows: too many");
     kv_append_vec_kernel<T, kHeadDim, kPaged>
-        <<<static_cast<unsigned>(items), kThreads, 0, ctx.stream>>>(desc, args, chunks);
+        <<<static_cast<unsigned>(items), Shape::kBlock, 0, ctx.stream>>>(desc, args, chunks);
     return check_launch("kv_append_vec_kernel");
   } else {
     const unsigned grid_y = static_cast<unsigned>(bh < 65535 ? bh : 65535);
