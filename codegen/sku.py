@@ -42,6 +42,17 @@ class OpSpec:
     head_dim_multiple: int = 8     # specialized head dims must be multiples of this
     any_head_dim: bool = True      # a generic kernel exists
     split_head_dims: bool = False  # qk and v head dims may differ
+    head_dims: tuple = ()          # when set: the only specialized head dims the kernel implements
+
+    def head_dim_ok(self, hd: int) -> bool:
+        if self.head_dims:
+            return hd in self.head_dims
+        return hd % self.head_dim_multiple == 0 and self.head_dim_multiple <= hd <= self.max_head_dim
+
+    def head_dim_rule(self) -> str:
+        if self.head_dims:
+            return _choices(self.head_dims)
+        return f"multiples of {self.head_dim_multiple} in [{self.head_dim_multiple}, {self.max_head_dim}]"
 
 
 OPS = {
@@ -56,7 +67,7 @@ OPS = {
     "attn_decode": OpSpec(
         category="attention", header="attn_decode_sm80.cuh",
         elements={"bespoke": ("f16", "bf16")}, variants=frozenset({"paged", "fixedsplit"}),
-        head_dim_multiple=64, any_head_dim=False),
+        head_dims=(64, 128, 256), any_head_dim=False),  # decode_sm80::Config: rows of 8, 16 or 32 vectors
     "rope": OpSpec(
         category="rope", header="rope.cuh",
         elements={"bespoke": ELEMENTS}, variants=frozenset({"neox", "gptj"})),
@@ -128,16 +139,15 @@ class Sku:
             return
         if generic:
             if not spec.any_head_dim:
-                raise SkuError(f"{self.op}: no generic kernel; head dim must be a multiple of "
-                               f"{spec.head_dim_multiple} in [{spec.head_dim_multiple}, {spec.max_head_dim}]")
+                raise SkuError(f"{self.op}: no generic kernel; valid head dims: {spec.head_dim_rule()}")
             if self.head_dim_qk != self.head_dim_v:
                 raise SkuError(f"{self.op}: a generic SKU has head dims any/any, got "
                                f"{self.head_dim_qk}/{self.head_dim_v}")
             return
         for label, hd in (("qk", self.head_dim_qk), ("v", self.head_dim_v)):
-            if hd % spec.head_dim_multiple or not spec.head_dim_multiple <= hd <= spec.max_head_dim:
-                raise SkuError(f"{self.op}: head dim {label}={hd} invalid; valid: multiples of "
-                               f"{spec.head_dim_multiple} in [{spec.head_dim_multiple}, {spec.max_head_dim}] or any")
+            if not spec.head_dim_ok(hd):
+                any_ = " or any" if spec.any_head_dim else ""
+                raise SkuError(f"{self.op}: head dim {label}={hd} invalid; valid: {spec.head_dim_rule()}{any_}")
         if self.head_dim_qk != self.head_dim_v and (not spec.split_head_dims or self.backend == "bespoke"
                                                     and self.op != "kv_append"):
             raise SkuError(f"{self.op} ({self.backend}): head dims qk={self.head_dim_qk} and v={self.head_dim_v} "

@@ -331,7 +331,7 @@ using SkuConfig =
     std::conditional_t<kPaged || kFixedSplit, Config<kHeadDim>,
                        std::conditional_t<kHeadDim == 64, Config<64, 128, 32, 3>,
                                           std::conditional_t<kHeadDim == 128, Config<128, 128, 32, 2>,
-                                                             Config<256, 64, 16, 2>>>>;
+                                                             Config<kHeadDim, 64, 16, 2>>>>;
 
 struct Params {
   const void* q;        Strides3 q_strides;   // [B, Hq, Lq, D]
