@@ -46,17 +46,57 @@ FILTERS = {
 }
 
 
+AXIS_NAMES = ("elements", "head_dims", "variant_sets", "accumulators")
+
+
+def _axis_values(op: str, axis: str, values) -> list:
+    """One overridden axis, checked for shape; head dims may say "any" for ANY.
+    (Whether each value is valid for the op is Sku's check.)"""
+    where = f"axes: {op}.{axis}"
+    if axis not in AXIS_NAMES:
+        raise SkuError(f"{where}: axis unknown; valid: {{{', '.join(AXIS_NAMES)}}}")
+    if not isinstance(values, list) or not values:
+        raise SkuError(f"{where} = {values!r}: a non-empty list expected")
+    if axis == "head_dims":
+        out = []
+        for v in values:
+            if v == "any":
+                out.append(ANY)
+            elif isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+                out.append(v)
+            else:
+                raise SkuError(f"{where}: value {v!r} invalid; valid: a head dim (integer), or \"any\" or 0 "
+                               f"for the generic kernel")
+        return out
+    if axis == "variant_sets":
+        if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in values):
+            raise SkuError(f"{where} = {values!r}: a list of variant lists expected, e.g. [[], [\"causal\"]]")
+        return values
+    if not all(isinstance(v, str) for v in values):
+        raise SkuError(f"{where} = {values!r}: a list of names expected")
+    return values
+
+
 def merge_axes(overrides: dict) -> dict:
     """DEFAULT_AXES with `overrides` ({op: {axis: values}} or {op: {backend: {axis: values}}}) applied."""
     axes = json.loads(json.dumps(DEFAULT_AXES))
+    if not isinstance(overrides, dict):
+        raise SkuError(f"axes: an object {{op: {{axis: values}}}} expected, got {overrides!r}")
     for op, change in overrides.items():
         if op not in axes:
             raise SkuError(f"axes: op {op!r} unknown; valid: {{{', '.join(sorted(axes))}}}")
+        if not isinstance(change, dict):
+            raise SkuError(f"axes: {op} = {change!r}: an object {{axis: values}} expected")
         for key, value in change.items():
             if key in axes[op]:  # a backend's axes
-                axes[op][key].update(value)
-            else:  # an axis of the bespoke backend
-                axes[op]["bespoke"][key] = value
+                if not isinstance(value, dict):
+                    raise SkuError(f"axes: {op}.{key} = {value!r}: an object {{axis: values}} expected")
+                axes[op][key].update({a: _axis_values(op, a, v) for a, v in value.items()})
+            elif key in AXIS_NAMES:  # an axis of the bespoke backend
+                axes[op]["bespoke"][key] = _axis_values(op, key, value)
+            else:
+                raise SkuError(f"axes: {op}.{key} unknown; valid: a backend {{{', '.join(axes[op])}}} "
+                               f"or an axis {{{', '.join(AXIS_NAMES)}}}")
     return axes
 
 

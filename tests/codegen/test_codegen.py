@@ -89,6 +89,33 @@ class Catalog(unittest.TestCase):
         with self.assertRaises(SkuError):
             merge_axes({"gemm": {}})
 
+    def test_user_axes_any_and_off_catalog_dims(self):
+        names = {s.name for s in build(merge_axes({"kv_append": {"head_dims": [96, "any"]},
+                                                   "rope": {"head_dims": [80, 0]}}))}
+        self.assertIn("kv_append_bf16_hd96_paged_sm80", names)
+        self.assertIn("kv_append_f64_hdany_sm80", names)
+        self.assertIn("rope_f32_hd80_gptj_sm80", names)
+        self.assertIn("rope_f32_hdany_gptj_sm80", names)
+
+    def test_user_axes_errors_name_the_field_and_value(self):
+        cases = [
+            ({"attn_decode": {"head_dims": [192]}}, "head dim qk=192 invalid; valid: {64, 128, 256}"),
+            ({"rope": {"head_dim": [64]}}, "rope.head_dim unknown"),
+            ({"rope": {"head_dims": ["64"]}}, "value '64' invalid"),
+            ({"rope": {"head_dims": [True]}}, "value True invalid"),
+            ({"rope": {"head_dims": 64}}, "rope.head_dims = 64: a non-empty list expected"),
+            ({"rope": {"head_dims": []}}, "a non-empty list expected"),
+            ({"attn_fwd": {"reference": {"accumulators": "f64"}}}, "attn_fwd.accumulators"),
+            ({"attn_fwd": {"variant_sets": ["causal"]}}, "a list of variant lists expected"),
+            ({"attn_fwd": []}, "an object {axis: values} expected"),
+            ([], "an object {op: {axis: values}} expected"),
+        ]
+        for overrides, message in cases:
+            with self.subTest(overrides=overrides):
+                with self.assertRaises(SkuError) as ctx:
+                    build(merge_axes(overrides))
+                self.assertIn(message, str(ctx.exception))
+
 
 class Emit(unittest.TestCase):
     def test_deterministic_and_marked_generated(self):
