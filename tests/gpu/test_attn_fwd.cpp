@@ -255,7 +255,7 @@ template <class T>
 void run_forced(const KernelSku& sku, const AttnFwdDesc& desc, bk_test::DeviceBuffer<T>& out,
                 bk_test::DeviceBuffer<float>& lse, const AttnFwdArgs& args) {
   auto plan = AttnFwdPlan::select(desc, bk_test::force(sku));
-  REQUIRE_MESSAGE(plan.ok(), "select ", sku.name, ": ", plan.status().message());
+  REQUIRE_MESSAGE(plan.ok(), "select ", std::string(sku.name), ": ", plan.status().message());
   BK_STATUS_OK(plan->can_implement(args));
   bk_test::DeviceBuffer<unsigned char> workspace(plan->workspace_size());
   out.poison();
@@ -273,7 +273,7 @@ void check_case(const KernelSku& sku, const AttnCase& c) {
   auto rng = bk_test::rng_for(std::string(sku.name) + "/" + c.name);
   Problem<T> p = make_problem<T>(sku, c, c.batch, rng);
   const AttnFwdDesc& d = p.desc;
-  INFO("case ", c.name, " (B=", d.batch, " Hq=", d.heads_q, " Hkv=", d.heads_kv, " Sq=", d.seq_q, " Sk=", d.seq_k,
+  INFO("case ", std::string(c.name), " (B=", d.batch, " Hq=", d.heads_q, " Hkv=", d.heads_kv, " Sq=", d.seq_q, " Sk=", d.seq_k,
        " Dqk=", d.head_dim_qk, " Dv=", d.head_dim_v, " causal=", d.causal, " layout=", layout_name(c.layout),
        " sigma=", c.sigma, ")");
 

@@ -168,7 +168,8 @@ double g_max_err = 0.0;
 
 template <class T>
 void run_rope_case(const KernelSku& sku, const RopeCase& c, std::mt19937_64& rng) {
-  CAPTURE(c.what);
+  const std::string what = c.what;
+  CAPTURE(what);
   CAPTURE(c.head_dim);
   CAPTURE(c.rotary_dim);
   const std::int64_t pad = vec_elems(sku);
@@ -497,7 +498,7 @@ TEST_CASE("rope_kv_append: bit-equal to rope then kv_append, out-of-range cells 
       const KernelSku* append_sku = find_sku(OpKind::kv_append, sku->element, sku->head_dim_qk, kVariantPaged,
                                              paged ? kVariantPaged : kVariantNone);
       if (rope_sku == nullptr || append_sku == nullptr) {
-        MESSAGE("skipped ", sku->name, ": the matching rope / kv_append SKU is not compiled");
+        MESSAGE("skipped ", std::string(sku->name), ": the matching rope / kv_append SKU is not compiled");
         continue;
       }
       auto rng = bk_test::rng_for(sku->name);

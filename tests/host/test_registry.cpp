@@ -26,9 +26,9 @@ TEST_CASE("every SKU name follows the grammar and agrees with its fields") {
       "(kv_append|attn_fwd|attn_decode|rope|rope_kv_append)_(f16|bf16|f32|f64)_hd(any|[0-9]+(x[0-9]+)?)"
       "(_causal)?(_paged)?(_neox)?(_gptj)?(_fixedsplit)?_(sm80|sm90a)(_ref_(f32|f64)acc)?");
   for (const KernelSku& s : Catalog::all()) {
-    CAPTURE(s.name);
-    CHECK(std::regex_match(s.name, grammar));
     const std::string name = s.name;
+    CAPTURE(name);
+    CHECK(std::regex_match(s.name, grammar));
     CHECK(name.starts_with(std::string(to_string(s.op)) + "_" + std::string(to_string(s.element)) + "_"));
     CHECK(contains(name, "_" + std::string(to_string(s.arch))));
     CHECK((s.backend == Backend::reference) == contains(name, "_ref_"));
@@ -41,7 +41,8 @@ TEST_CASE("every SKU name follows the grammar and agrees with its fields") {
 
 TEST_CASE("precision guarantees are consistent with the op") {
   for (const KernelSku& s : Catalog::all()) {
-    CAPTURE(s.name);
+    const std::string name = s.name;
+    CAPTURE(name);
     const PrecisionGuarantee& g = s.guarantee;
     CHECK(g.max_rel_error >= 0.0);
     CHECK((!g.bit_stable || g.deterministic));
