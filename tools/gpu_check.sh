@@ -4,6 +4,10 @@
 # compute-sanitizer sample, the benchmarks beside their PyTorch peers, and
 # print a short table last.
 #   tools/gpu_check.sh [tests|bench|all]      (default: all)
+#   tools/gpu_check.sh axes   head dims off the default catalog: a copy of the
+#                             project regenerated with AXES (default
+#                             tests/gpu/off_catalog_axes.json), only those
+#                             dims built, GPU suites + memcheck sample
 # Environment: BUILD_DIR (build-gpu), GPU_ARCHS (90: sm80-class code compiled
 # for sm_90 runs on the H100 beside the sm90a class), OUT (a folder for logs;
 # default build-gpu/logs), MESON_ARGS (extra SKU filters), QUICK=1 (short bench),
@@ -23,6 +27,23 @@ echo "commit ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 nvcc --version | tail -2 | head -1
 python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version())" 2>/dev/null
 
+if [ "$what" = axes ]; then
+  # The GPU suites take every SKU of the registry, so a catalog of only the
+  # off-catalog dims tests exactly them. The copy keeps generated/ untouched.
+  axes=$(realpath "${AXES:-tests/gpu/off_catalog_axes.json}") || exit 1
+  dims=$(python3 -c 'import json, sys
+d = {v for op in json.load(open(sys.argv[1])).values() for v in op.get("head_dims", [])}
+print(",".join(str(v) for v in sorted(v for v in d if isinstance(v, int) and v > 0)))' "$axes") || exit 1
+  src="$build-axes/src"
+  rm -rf "$src" && mkdir -p "$src"
+  cp -r meson.build meson.options codegen templates generated runtime tests tools "$src"/
+  echo "== axes $axes: head dims $dims"
+  (cd "$src" && python3 -m codegen --axes "$axes") || exit 1
+  BUILD_DIR="$(realpath "$build-axes")/build" OUT="$(realpath "$out")/axes" MESON_ARGS="-Dhead_dims=$dims ${MESON_ARGS:-}" \
+      "$src/tools/gpu_check.sh" axes-tests
+  exit $?
+fi
+
 echo "== build (gpu_archs=$archs)"
 if [ ! -d "$build" ]; then
   # shellcheck disable=SC2086
@@ -34,18 +55,26 @@ echo "built in $(( $(date +%s) - start )) s"
 "$build/tools/baracuda-catalog" list | tail -1
 
 status=0
-if [ "$what" = all ] || [ "$what" = tests ]; then
+# memcheck: a sample of SKUs of every op (axes-tests: of the off-catalog dims).
+mc_tc='kv_append: every*,rope*,attn_decode: every*,attn_fwd: every*'
+mc_sc='*bf16_hd128_sm80,*bf16_hd128_paged_sm80,*bf16_hd128_neox_sm80,*f32_hdany_neox_paged_sm80,*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc'
+if [ "$what" = axes-tests ]; then
+  mc_tc='kv_append: every*,rope*,attn_fwd: every*'
+  mc_sc='kv_append_bf16_hd96_*,kv_append_f64_hd24_paged_sm80,rope_*bf16_hd72_*,attn_fwd_bf16_hd112_causal_sm80'
+  "$build/tools/baracuda-catalog" list >"$out/catalog.txt" 2>&1
+fi
+if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = axes-tests ]; then
   echo "== GPU tests"
   "$build/tests/gpu-tests" --duration=true >"$out/gpu-tests.log" 2>&1
   rc=$?; status=$(( status | rc ))
   grep -E "ERROR|FATAL|test cases|assertions" "$out/gpu-tests.log" | tail -40
-  echo "== host tests"
-  "$build/tests/host-tests" >"$out/host-tests.log" 2>&1; rc=$?; status=$(( status | rc ))
-  tail -3 "$out/host-tests.log"
-  echo "== compute-sanitizer memcheck (a sample of SKUs of every op)"
-  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 "$build/tests/gpu-tests" \
-      -tc='kv_append: every*,rope*,attn_decode: every*,attn_fwd: every*' \
-      -sc='*bf16_hd128_sm80,*bf16_hd128_paged_sm80,*bf16_hd128_neox_sm80,*f32_hdany_neox_paged_sm80,*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc' \
+  if [ "$what" != axes-tests ]; then  # the host suites name catalog SKUs
+    echo "== host tests"
+    "$build/tests/host-tests" >"$out/host-tests.log" 2>&1; rc=$?; status=$(( status | rc ))
+    tail -3 "$out/host-tests.log"
+  fi
+  echo "== compute-sanitizer memcheck ($mc_sc)"
+  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 1 "$build/tests/gpu-tests" -tc="$mc_tc" -sc="$mc_sc" \
       >"$out/memcheck.log" 2>&1
   rc=$?; status=$(( status | rc )); echo "memcheck rc=$rc: $(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -1)"
 fi
