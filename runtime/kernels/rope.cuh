@@ -63,6 +63,12 @@
 //   84.7 us for rope then append (saving 11.5 us; the K_new write and re-read
 //   it saves, 33.6 MB, take 11.6 us at the 2884 GB/s copy rate of that run);
 //   B=64 L=1 7.5 us against 12.1. rope() SASS unchanged.
+//   Tried on v3 and dropped (e1b5a9d, same H100, builds alternating;
+//   tools/bench/results/h100-e1b5a9d-rope-blocks.md): splitting a token's
+//   rows evenly over its blocks (48 fused rows: 1 x 48, 2 x 24 or 3 x 16
+//   rows instead of 32 + 16 with half a block idle): fused B=4 L=2048
+//   73.8-74.6 us against 73.1, rope then append up to 2 us slower. ncu: the
+//   fused call moves exactly its bytes (100.8 MB read, 81% of DRAM peak).
 //   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
