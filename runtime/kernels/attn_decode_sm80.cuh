@@ -499,8 +499,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_decode_kernel(const Params p
 
   // Block-table slot of key j: a multiply-high instead of an integer divide.
   [[maybe_unused]] auto page_of = [&](int j) {
-    return p.page_div.mul == 0 ? j
-                               : static_cast<int>(__umulhi(static_cast<unsigned>(j), p.page_div.mul) >> p.page_div.shift);
+    return static_cast<int>(page_divide(static_cast<std::uint32_t>(j), p.page_div));
   };
   // Paged: page and in-page position of this thread's rows of tile t (page
   // -1: past the split), the page of block-table slot `slot` coming from

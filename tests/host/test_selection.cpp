@@ -171,14 +171,11 @@ TEST_CASE("decode: the page-size divisor equals integer division for every page 
   for (std::int64_t d = 1; d <= 256; ++d) {
     CAPTURE(d);
     const PageDivisor div = page_divisor(d);
+    auto exact = [&](std::int64_t j) { return std::int64_t{page_divide(static_cast<std::uint32_t>(j), div)} == j / d; };
     bool ok = true;
-    for (std::int64_t j = 0; j < 70000 && ok; ++j) ok = page_divide(j, div) == j / d;
-    for (std::int64_t j = (std::int64_t{1} << 31) - 70000; j < (std::int64_t{1} << 31) && ok; ++j)
-      ok = page_divide(j, div) == j / d;
-    for (int r = 0; r < 20000 && ok; ++r) {
-      const std::int64_t j = key(rng);
-      ok = page_divide(j, div) == j / d;
-    }
+    for (std::int64_t j = 0; j < 70000 && ok; ++j) ok = exact(j);
+    for (std::int64_t j = (std::int64_t{1} << 31) - 70000; j < (std::int64_t{1} << 31) && ok; ++j) ok = exact(j);
+    for (int r = 0; r < 20000 && ok; ++r) ok = exact(key(rng));
     CHECK(ok);
   }
 }

@@ -133,11 +133,15 @@ constexpr PageDivisor page_divisor(std::int64_t d) {
   return {static_cast<std::uint32_t>((pw + static_cast<std::uint64_t>(d) - 1) / static_cast<std::uint64_t>(d)), l - 1};
 }
 
-// j / d through a PageDivisor, as the kernel computes it (umulhi = the high
-// 32 bits of the 64-bit product).
-constexpr std::int64_t page_divide(std::int64_t j, const PageDivisor& div) {
+// j / d through a PageDivisor: the high 32 bits of the 64-bit product,
+// shifted. The paged decode kernel calls this (device code: __umulhi).
+constexpr std::uint32_t page_divide(std::uint32_t j, const PageDivisor& div) {
   if (div.mul == 0) return j;
-  return static_cast<std::int64_t>(((static_cast<std::uint64_t>(j) * div.mul) >> 32) >> div.shift);
+#ifdef __CUDA_ARCH__
+  return __umulhi(j, div.mul) >> div.shift;
+#else
+  return static_cast<std::uint32_t>((std::uint64_t{j} * div.mul) >> 32) >> div.shift;
+#endif
 }
 
 // Byte offset of the partial LSE array inside the workspace.
