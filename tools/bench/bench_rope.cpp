@@ -9,8 +9,10 @@
 //                    Every compiled SKU that can run it (specialized, generic).
 //   rope_kv_append:  decode-like (B=64, L_new=1) and prefill-like (B=4,
 //                    L_new=2048), Hq=32, Hkv=8, D=128, bf16, cache
-//                    [B, Hkv, 4096, D]; the fused SKU vs RopePlan then
-//                    KvAppendPlan. gbps = bytes read + written of Q, K, V.
+//                    [B, Hkv, 4096, D] (prefill also [B, 4096, Hkv, D]:
+//                    a token's K rows then land in one 2 KB run); the fused
+//                    SKU vs RopePlan then KvAppendPlan. gbps = bytes read +
+//                    written of Q, K, V.
 //   copy ceiling:    a device-to-device cudaMemcpy of the rope tensor, counted
 //                    the same way (read + write), for the fraction of ceiling.
 //
@@ -98,7 +100,7 @@ void bench_rope() {
 }
 
 // --------------------------------------------------- rope + append ----
-void bench_fused(std::int64_t B, std::int64_t L, const std::string& config) {
+void bench_fused(std::int64_t B, std::int64_t L, const std::string& config, bool blhd_cache = false) {
   const std::int64_t Hq = 32, H = 8, D = 128, L_max = 4096;
   const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * H * D);
   const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
@@ -136,7 +138,7 @@ void bench_fused(std::int64_t B, std::int64_t L, const std::string& config) {
     a.k_new_strides = a.v_new_strides = strides_blhd(H, L, D);
     a.k_cache = k_cache.get();
     a.v_cache = v_cache.get();
-    a.k_cache_strides = a.v_cache_strides = strides_bhld(H, L_max, D);
+    a.k_cache_strides = a.v_cache_strides = blhd_cache ? strides_blhd(H, L_max, D) : strides_bhld(H, L_max, D);
     a.offsets = s.off->get();
     return a;
   };
@@ -197,5 +199,6 @@ int main() {
   bench_rope();
   bench_fused(64, 1, "rope_kv_append_neox_bf16_B64_L1_Hq32_Hkv8_D128_Lmax4096");
   bench_fused(4, 2048, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096");
+  bench_fused(4, 2048, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_cacheBLHD", true);
   return 0;
 }
