@@ -69,6 +69,10 @@
 //   rows instead of 32 + 16 with half a block idle): fused B=4 L=2048
 //   73.8-74.6 us against 73.1, rope then append up to 2 us slower. ncu: the
 //   fused call moves exactly its bytes (100.8 MB read, 81% of DRAM peak).
+//   Also dropped (d19430d, tools/bench/results/h100-d19430d-rope-kv-packing.md):
+//   K / V rows of up to 4 tokens per block after the Q blocks (Hkv = 8: two
+//   tokens a full block): 73.5 us against 72.9 at Hkv = 8, faster only at
+//   Hkv = 4 (62.1 vs 63.5).
 //   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
