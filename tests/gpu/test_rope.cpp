@@ -251,6 +251,8 @@ struct FusedCase {
   CacheKind cache;
   std::int64_t page_size;     // paged only
   bool partial_rotary;        // rotary_dim < head_dim (tail dims copied)
+  std::int64_t heads_q = 4;
+  std::int64_t heads_kv = 2;
 };
 
 const KernelSku* find_sku(OpKind op, Element e, int head_dim, std::uint32_t variant_mask, std::uint32_t variant) {
@@ -270,7 +272,9 @@ void run_fused_case(const KernelSku& fused, const KernelSku& rope_sku, const Ker
   CAPTURE(static_cast<int>(c.cache));
   CAPTURE(c.page_size);
   CAPTURE(c.partial_rotary);
-  const std::int64_t B = 5, L = 7, Hq = 4, H = 2;
+  CAPTURE(c.heads_q);
+  CAPTURE(c.heads_kv);
+  const std::int64_t B = 5, L = 7, Hq = c.heads_q, H = c.heads_kv;
   const std::int64_t D = fused.generic_head_dim() ? 40 : fused.head_dim_qk;
   const std::int64_t rotary = c.partial_rotary ? D - 6 : D;
   const std::int64_t L_max = 24;                                  // contiguous
@@ -503,10 +507,15 @@ TEST_CASE("rope_kv_append: bit-equal to rope then kv_append, out-of-range cells 
       }
       auto rng = bk_test::rng_for(sku->name);
       std::vector<FusedCase> cases;
+      // Head counts (Q + K + V rows a token; the full-rotary kernel's block
+      // holds 32 rows at bf16 D=128): 4 + 2 + 2, 32 + 8 + 8, 7 + 1 + 1,
+      // 40 + 24 + 24 (a token over three blocks, rows of all three kinds).
       if (paged) {
         for (std::int64_t page : {1, 16, 64, 256}) cases.push_back({CacheKind::paged, page, page == 16});
+        cases.push_back({CacheKind::paged, 16, false, 32, 8});
       } else {
-        cases = {{CacheKind::bhld, 0, false}, {CacheKind::blhd, 0, true}};
+        cases = {{CacheKind::bhld, 0, false}, {CacheKind::blhd, 0, true}, {CacheKind::bhld, 0, false, 32, 8},
+                 {CacheKind::blhd, 0, false, 7, 1}, {CacheKind::bhld, 0, false, 40, 24}};
       }
       g_max_err = 0.0;
       for (const FusedCase& c : cases) {
