@@ -29,16 +29,11 @@ python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backe
 
 if [ "$what" = axes ]; then
   # The GPU suites take every SKU of the registry, so a catalog of only the
-  # off-catalog dims tests exactly them. The copy keeps generated/ untouched.
-  axes=$(realpath "${AXES:-tests/gpu/off_catalog_axes.json}") || exit 1
-  dims=$(python3 -c 'import json, sys
-d = {v for op in json.load(open(sys.argv[1])).values() for v in op.get("head_dims", [])}
-print(",".join(str(v) for v in sorted(v for v in d if isinstance(v, int) and v > 0)))' "$axes") || exit 1
-  src="$build-axes/src"
-  rm -rf "$src" && mkdir -p "$src"
-  cp -r meson.build meson.options codegen templates generated runtime tests tools "$src"/
-  echo "== axes $axes: head dims $dims"
-  (cd "$src" && python3 -m codegen --axes "$axes") || exit 1
+  # off-catalog dims tests exactly them (tools/axes_tree.sh: a copy of the
+  # project regenerated with the axes).
+  src="$(realpath -m "$build-axes")/src"
+  dims=$(tools/axes_tree.sh "${AXES:-tests/gpu/off_catalog_axes.json}" "$src") || exit 1
+  echo "== axes ${AXES:-tests/gpu/off_catalog_axes.json}: head dims $dims"
   BUILD_DIR="$(realpath "$build-axes")/build" OUT="$(realpath "$out")/axes" MESON_ARGS="-Dhead_dims=$dims ${MESON_ARGS:-}" \
       "$src/tools/gpu_check.sh" axes-tests
   exit $?

@@ -19,6 +19,16 @@ else
   meson setup "$build" $args
 fi
 meson compile -C "$build"
+
+# Head dims off the default catalog must compile too (the GPU check runs them:
+# tools/gpu_check.sh axes). Here the KV append and RoPE SKUs of
+# tests/gpu/off_catalog_axes.json, bf16, the library only.
+axes_dims=$(tools/axes_tree.sh tests/gpu/off_catalog_axes.json "$build-axes/src")
+if [ ! -d "$build-axes/build" ]; then
+  meson setup "$build-axes/build" "$build-axes/src" -Dhead_dims="$axes_dims" -Delements=bf16 \
+      -Dops=kv_append,rope,rope_kv_append -Dgpu_archs=80 -Dtests=false
+fi
+meson compile -C "$build-axes/build" baracuda_kernels
 set +e
 meson test -C "$build" --print-errorlogs
 rc=$?
