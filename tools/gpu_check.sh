@@ -34,6 +34,7 @@ if [ "$what" = axes ]; then
   src="$(realpath -m "$build-axes")/src"
   dims=$(tools/axes_tree.sh "${AXES:-tests/gpu/off_catalog_axes.json}" "$src") || exit 1
   echo "== axes ${AXES:-tests/gpu/off_catalog_axes.json}: head dims $dims"
+  COMMIT="${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}" \
   BUILD_DIR="$(realpath "$build-axes")/build" OUT="$(realpath "$out")/axes" MESON_ARGS="-Dhead_dims=$dims ${MESON_ARGS:-}" \
       "$src/tools/gpu_check.sh" axes-tests
   exit $?
