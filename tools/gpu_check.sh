@@ -7,7 +7,8 @@
 #   tools/gpu_check.sh axes   head dims off the default catalog: a copy of the
 #                             project regenerated with AXES (default
 #                             tests/gpu/off_catalog_axes.json), only those
-#                             dims built, GPU suites + memcheck sample
+#                             dims built, GPU suites + memcheck of their
+#                             bf16 SKUs
 # Environment: BUILD_DIR (build-gpu), GPU_ARCHS (90: sm80-class code compiled
 # for sm_90 runs on the H100 beside the sm90a class), OUT (a folder for logs;
 # default build-gpu/logs), MESON_ARGS (extra SKU filters), QUICK=1 (short bench),
@@ -34,7 +35,9 @@ if [ "$what" = axes ]; then
   src="$(realpath -m "$build-axes")/src"
   dims=$(tools/axes_tree.sh "${AXES:-tests/gpu/off_catalog_axes.json}" "$src") || exit 1
   echo "== axes ${AXES:-tests/gpu/off_catalog_axes.json}: head dims $dims"
-  COMMIT="${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}" \
+  # memcheck sample: the bf16 SKUs of every dim the axes name.
+  sample=$(echo "$dims" | tr ',' '\n' | sed 's/.*/*bf16_hd&_*/' | paste -sd, -)
+  AXES_SAMPLE="$sample" COMMIT="${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}" \
   BUILD_DIR="$(realpath "$build-axes")/build" OUT="$(realpath "$out")/axes" MESON_ARGS="-Dhead_dims=$dims ${MESON_ARGS:-}" \
       "$src/tools/gpu_check.sh" axes-tests
   exit $?
@@ -56,7 +59,7 @@ mc_tc='kv_append: every*,rope*,attn_decode: every*,attn_fwd: every*'
 mc_sc='*bf16_hd128_sm80,*bf16_hd128_paged_sm80,*bf16_hd128_neox_sm80,*f32_hdany_neox_paged_sm80,*bf16_hd128_causal_sm80,*f32_hdany_causal_sm80_ref_f32acc'
 if [ "$what" = axes-tests ]; then
   mc_tc='kv_append: every*,rope*,attn_fwd: every*'
-  mc_sc='kv_append_bf16_hd96_*,kv_append_f64_hd24_paged_sm80,rope_*bf16_hd72_*,attn_fwd_bf16_hd112_causal_sm80'
+  mc_sc="${AXES_SAMPLE:?}"
   "$build/tools/baracuda-catalog" list >"$out/catalog.txt" 2>&1
 fi
 if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = axes-tests ]; then
