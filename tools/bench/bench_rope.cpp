@@ -8,11 +8,17 @@
 //                    place, [B, L, H, D]: gbps = 2 * tensor bytes / time.
 //                    Every compiled SKU that can run it (specialized, generic).
 //   rope_kv_append:  decode-like (B=64, L_new=1) and prefill-like (B=4,
-//                    L_new=2048), Hq=32, Hkv=8, D=128, bf16, cache
-//                    [B, Hkv, 4096, D] (prefill also [B, 4096, Hkv, D]:
-//                    a token's K rows then land in one 2 KB run); the fused
-//                    SKU vs RopePlan then KvAppendPlan. gbps = bytes read +
-//                    written of Q, K, V.
+//                    L_new=2048), Hq=32, Hkv=8 (prefill also 4 and 16),
+//                    D=128, bf16, cache [B, Hkv, 4096, D] (prefill also
+//                    [B, 4096, Hkv, D]: a token's K rows then land in one
+//                    2 KB run); the fused SKU vs RopePlan then KvAppendPlan
+//                    back to back. gbps = bytes read + written of Q, K, V.
+//                    The fused row also reports saved_us (sequence - fused),
+//                    saved_pass_us (the K_new write + re-read the fusion
+//                    skips, 4 B per K_new element, at the copy rate) and
+//                    parts_alone_us (RoPE alone + append alone, each timed
+//                    on its own: back to back, the append finds part of the
+//                    K_new RoPE just wrote still in the L2).
 //   copy ceiling:    a device-to-device cudaMemcpy of the rope tensor, counted
 //                    the same way (read + write), for the fraction of ceiling.
 //
@@ -62,7 +68,8 @@ void print(const char* name, const std::string& config, const std::string& impl,
 }
 
 // ------------------------------------------------------------- rope ----
-void bench_rope() {
+// Returns the copy rate (GB/s, bytes read + written) for bench_fused's saved-pass figure.
+double bench_rope() {
   const std::int64_t B = 1, L = 16384, H = 32, D = 128;
   const std::string config = "rope_neox_bf16_B1_L16384_H32_D128_inplace";
   const std::size_t n = static_cast<std::size_t>(B * L * H * D);
@@ -95,13 +102,15 @@ void bench_rope() {
     auto plan = RopePlan::select(desc, pref);
     if (!plan.ok()) continue;  // not runnable on this device
     const double us = median_us([&](int) { status_ok(plan->run(nullptr, Workspace{}, args), sku->name); });
-    print("rope", config, sku->name, us, bytes, bench::format(", \"frac_of_copy\": %.3f", copy_us / us));
+    print("rope", config, sku->name, us, bytes, bench::format(", \"frac_copy\": %.3f", copy_us / us));
   }
+  return bytes / (copy_us * 1e-6) / 1e9;
 }
 
 // --------------------------------------------------- rope + append ----
-void bench_fused(std::int64_t B, std::int64_t L, const std::string& config, bool blhd_cache = false) {
-  const std::int64_t Hq = 32, H = 8, D = 128, L_max = 4096;
+void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::string& config, double copy_gbps,
+                 bool blhd_cache = false) {
+  const std::int64_t Hq = 32, D = 128, L_max = 4096;
   const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * H * D);
   const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
   // Input sets: enough to exceed the L2 several times over.
@@ -163,7 +172,6 @@ void bench_fused(std::int64_t B, std::int64_t L, const std::string& config, bool
   const double fused_us = median_us([&](int i) {
     status_ok(fplan->run(nullptr, Workspace{}, fargs[static_cast<std::size_t>(i % sets)]), "rope_kv_append");
   });
-  print("rope_kv_append", config, fplan->sku().name, fused_us, bytes);
 
   // RoPE (Q and K_new in place), then the plain append.
   auto rplan = RopePlan::select(rope_desc(B, L, Hq, H, D));
@@ -185,9 +193,24 @@ void bench_fused(std::int64_t B, std::int64_t L, const std::string& config, bool
     status_ok(rplan->run(nullptr, Workspace{}, rargs[s]), "rope");
     status_ok(aplan->run(nullptr, Workspace{}, append_args(in[s])), "kv_append");
   });
+  // Each part alone (input sets rotate, so the append does not read the
+  // K_new that RoPE just wrote): back to back, the append re-reads part of
+  // K_new from the L2, so the sequence does not pay the whole saved pass.
+  const double rope_us = median_us([&](int i) {
+    status_ok(rplan->run(nullptr, Workspace{}, rargs[static_cast<std::size_t>(i % sets)]), "rope");
+  });
+  const double append_us = median_us([&](int i) {
+    status_ok(aplan->run(nullptr, Workspace{}, append_args(in[static_cast<std::size_t>(i % sets)])), "kv_append");
+  });
+  // The saved pass: RoPE's K_new write and the append's re-read of it, at the copy rate.
+  const double pass_us = 2.0 * 2.0 * static_cast<double>(nk) / (copy_gbps * 1e9) * 1e6;
+  print("rope_kv_append", config, fplan->sku().name, fused_us, bytes,
+        bench::format(", \"saved_us\": %.2f, \"saved_pass_us\": %.2f, \"parts_alone_us\": %.2f",
+                      two_us - fused_us, pass_us, rope_us + append_us));
   const std::string impl = std::string(rplan->sku().name) + "+" + aplan->sku().name;
   print("rope_kv_append", config, impl, two_us, bytes,
-        bench::format(", \"fused_speedup\": %.3f", two_us / fused_us));
+        bench::format(", \"fused_speedup\": %.3f, \"rope_alone_us\": %.2f, \"append_alone_us\": %.2f",
+                      two_us / fused_us, rope_us, append_us));
 }
 
 }  // namespace
@@ -196,9 +219,11 @@ int main() {
   cudaDeviceProp prop{};
   if (!bench::device0(prop)) return 0;
   std::printf("device: %s, %d SMs\n", prop.name, prop.multiProcessorCount);
-  bench_rope();
-  bench_fused(64, 1, "rope_kv_append_neox_bf16_B64_L1_Hq32_Hkv8_D128_Lmax4096");
-  bench_fused(4, 2048, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096");
-  bench_fused(4, 2048, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_cacheBLHD", true);
+  const double copy_gbps = bench_rope();
+  bench_fused(64, 1, 8, "rope_kv_append_neox_bf16_B64_L1_Hq32_Hkv8_D128_Lmax4096", copy_gbps);
+  bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096", copy_gbps);
+  bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_cacheBLHD", copy_gbps, true);
+  bench_fused(4, 2048, 4, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv4_D128_Lmax4096", copy_gbps);
+  bench_fused(4, 2048, 16, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv16_D128_Lmax4096", copy_gbps);
   return 0;
 }
