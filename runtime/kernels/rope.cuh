@@ -73,6 +73,13 @@
 //   K / V rows of up to 4 tokens per block after the Q blocks (Hkv = 8: two
 //   tokens a full block): 73.5 us against 72.9 at Hkv = 8, faster only at
 //   Hkv = 4 (62.1 vs 63.5).
+//   Also dropped (c54494c, tools/bench/results/h100-24f2dfd-rope-fused-parts.md):
+//   a token-major grid (a token's chunks adjacent): fused 73.4 vs 73.0 us,
+//   and RoPE then append 86.1 vs 84.4; 128-thread blocks: 74.6. The chunk
+//   order matters to RoPE then append, not to the fused call: the K rows run
+//   last, so back to back the append finds part of the K_new RoPE just wrote
+//   in the L2 (run K rows first: sequence 90.8 us instead of 84.9, fused
+//   73.2 either way).
 //   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
