@@ -23,7 +23,10 @@
 //   Against a copy of its own size the gap is smaller (c54494c, B=4 H=8
 //   L_new=2048, tools/bench/results/h100-24f2dfd-rope-fused-parts.md): a
 //   33.5 MB cudaMemcpy moves 2570 GB/s, this kernel 2390-2408 (0.94); a
-//   trimmed probe of the same pattern with 4 rows per thread reached 2530-2558.
+//   trimmed probe of the same pattern with 4 rows per thread reached
+//   2530-2558, but kUnroll = 4 here did not (ff23160, alternating builds, four
+//   rounds: bench-kv-append prefill median 53.14 us both ways, the append in
+//   bench-rope 27.7-28.0 vs 27.8-27.9 us).
 #pragma once
 
 #include <cstdint>
