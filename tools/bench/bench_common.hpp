@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -102,6 +103,15 @@ class RandomBuffer {
 // Which value the median of an even number of samples is: the upper of the
 // two middle ones, or their mean.
 enum class Middle { upper, mean };
+
+// A paged KV cache's block table: the pages 0 .. n - 1 in a fixed shuffled
+// order (row b of a [B, n / B] table then names n / B scattered pages).
+inline std::vector<std::int32_t> shuffled_pages(std::int64_t n, std::uint64_t seed = 0x9e3779b97f4a7c15ull) {
+  std::vector<std::int32_t> pages(static_cast<std::size_t>(n));
+  std::iota(pages.begin(), pages.end(), 0);
+  std::shuffle(pages.begin(), pages.end(), std::mt19937_64(seed));
+  return pages;
+}
 
 inline double median(std::vector<double> v, Middle middle = Middle::upper) {
   std::sort(v.begin(), v.end());

@@ -1,7 +1,9 @@
 // Benchmark: KV-cache append through the public Plan API (the fastest plan
 // for each problem). Prefill: B=8, H=8, L_new=2048, D=128, bf16 into a
-// [B, H, 4096, D] cache; decode: B=64, H=8, L_new=1, D=128. Inputs rotate
-// over several buffer sets so prefill runs from DRAM, not L2.
+// [B, H, 4096, D] cache; decode: B=64, H=8, L_new=1, D=128; both also into
+// a paged cache of 16-token pages ([B * 256, H, 16, D], each sample's block
+// table a shuffled set of pages). Inputs rotate over several buffer sets so
+// prefill runs from DRAM, not L2.
 // Bytes = read K_new + V_new, write the same into the cache; gbps over that.
 // The card's device-to-device copy bandwidth is measured in the same run.
 // Peer: tools/bench/peer_kv_append.py (torch index_put_, same configs).
@@ -17,10 +19,21 @@ namespace {
 struct Problem {
   const char* name;
   std::int64_t batch, heads, new_len, max_len, dim;
+  std::int64_t page_size = 0;  // 0: contiguous cache [B, H, max_len, D]; else pages covering max_len
 };
 
 void run(const Problem& p, double copy) {
-  const KvAppendDesc desc{Element::bf16, p.batch, p.heads, p.new_len, p.max_len, p.dim, p.dim};
+  KvAppendDesc desc{Element::bf16, p.batch, p.heads, p.new_len, p.max_len, p.dim, p.dim};
+  // Paged: every sample owns max_len / page_size pages, spread over the pool
+  // in a shuffled order (a fixed permutation, so runs are comparable).
+  std::unique_ptr<bench::DeviceArray<std::int32_t>> table;
+  if (p.page_size > 0) {
+    desc.paged = true;
+    desc.page_size = p.page_size;
+    desc.max_pages_per_seq = p.max_len / p.page_size;
+    desc.num_pages = p.batch * desc.max_pages_per_seq;
+    table = std::make_unique<bench::DeviceArray<std::int32_t>>(bench::shuffled_pages(desc.num_pages));
+  }
   auto plan = KvAppendPlan::select(desc);
   if (!plan) {
     std::fprintf(stderr, "kv_append %s: %s\n", p.name, plan.status().message().c_str());
@@ -50,7 +63,12 @@ void run(const Problem& p, double copy) {
     x.args.k_cache = x.kc->get();
     x.args.v_cache = x.vc->get();
     x.args.k_new_strides = x.args.v_new_strides = strides_bhld(p.heads, p.new_len, p.dim);
-    x.args.k_cache_strides = x.args.v_cache_strides = strides_bhld(p.heads, p.max_len, p.dim);
+    x.args.k_cache_strides = x.args.v_cache_strides =
+        p.page_size > 0 ? strides_bhld(p.heads, p.page_size, p.dim) : strides_bhld(p.heads, p.max_len, p.dim);
+    if (table) {
+      x.args.block_table = table->get();
+      x.args.block_table_stride = desc.max_pages_per_seq;
+    }
     x.args.offsets = static_cast<const std::int64_t*>(x.off->get());
   }
   if (Status st = plan->can_implement(s[0].args); !st.ok()) {
@@ -85,5 +103,7 @@ int main() {
   const double copy = bench::copy_gbps();
   run({"prefill", 8, 8, 2048, 4096, 128}, copy);
   run({"decode", 64, 8, 1, 4096, 128}, copy);
+  run({"prefill paged16", 8, 8, 2048, 4096, 128, 16}, copy);
+  run({"decode paged16", 64, 8, 1, 4096, 128, 16}, copy);
   return 0;
 }

@@ -9,10 +9,12 @@
 //                    Every compiled SKU that can run it (specialized, generic).
 //   rope_kv_append:  decode-like (B=64, L_new=1) and prefill-like (B=4,
 //                    L_new=2048), Hq=32, Hkv=8 (prefill also 4 and 16),
-//                    D=128, bf16, cache [B, Hkv, 4096, D] (prefill also
-//                    [B, 4096, Hkv, D]: a token's K rows then land in one
-//                    2 KB run); the fused SKU vs RopePlan then KvAppendPlan
-//                    back to back. gbps = bytes read + written of Q, K, V.
+//                    D=128, bf16, cache [B, Hkv, 4096, D] (Hkv=8 also
+//                    paged, 16-token pages under a shuffled block table;
+//                    prefill also [B, 4096, Hkv, D]: a token's K rows then
+//                    land in one 2 KB run); the fused SKU vs RopePlan then
+//                    KvAppendPlan back to back. gbps = bytes read + written
+//                    of Q, K, V.
 //                    The fused row also reports saved_us (sequence - fused),
 //                    saved_pass_us (the K_new write + re-read the fusion
 //                    skips, 4 B per K_new element, at the copy rate) and
@@ -108,8 +110,12 @@ double bench_rope() {
 }
 
 // --------------------------------------------------- rope + append ----
+// The KV cache bench_fused writes: [B, H, L_max, D], [B, L_max, H, D], or
+// pages of 16 tokens [B * L_max / 16, H, 16, D] under a shuffled block table.
+enum class Cache { bhld, blhd, paged16 };
+
 void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::string& config, double copy_gbps,
-                 bool blhd_cache = false) {
+                 Cache cache = Cache::bhld) {
   const std::int64_t Hq = 32, D = 128, L_max = 4096;
   const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * H * D);
   const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
@@ -139,7 +145,16 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   const bench::RandomBuffer k_cache(ncache * 2, 7);
   const bench::RandomBuffer v_cache(ncache * 2, 8);
 
-  const KvAppendDesc ad{Element::bf16, B, H, L, L_max, D, D};
+  KvAppendDesc ad{Element::bf16, B, H, L, L_max, D, D};
+  constexpr std::int64_t kPage = 16;
+  std::unique_ptr<bench::DeviceArray<std::int32_t>> table;
+  if (cache == Cache::paged16) {
+    ad.paged = true;
+    ad.page_size = kPage;
+    ad.max_pages_per_seq = L_max / kPage;
+    ad.num_pages = B * ad.max_pages_per_seq;
+    table = std::make_unique<bench::DeviceArray<std::int32_t>>(bench::shuffled_pages(ad.num_pages));
+  }
   auto append_args = [&](const Set& s) {
     KvAppendArgs a;
     a.k_new = s.k->get();
@@ -147,8 +162,14 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
     a.k_new_strides = a.v_new_strides = strides_blhd(H, L, D);
     a.k_cache = k_cache.get();
     a.v_cache = v_cache.get();
-    a.k_cache_strides = a.v_cache_strides = blhd_cache ? strides_blhd(H, L_max, D) : strides_bhld(H, L_max, D);
+    a.k_cache_strides = a.v_cache_strides = cache == Cache::blhd      ? strides_blhd(H, L_max, D)
+                                            : cache == Cache::paged16 ? strides_bhld(H, kPage, D)
+                                                                      : strides_bhld(H, L_max, D);
     a.offsets = s.off->get();
+    if (table) {
+      a.block_table = table->get();
+      a.block_table_stride = ad.max_pages_per_seq;
+    }
     return a;
   };
 
@@ -222,7 +243,10 @@ int main() {
   const double copy_gbps = bench_rope();
   bench_fused(64, 1, 8, "rope_kv_append_neox_bf16_B64_L1_Hq32_Hkv8_D128_Lmax4096", copy_gbps);
   bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096", copy_gbps);
-  bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_cacheBLHD", copy_gbps, true);
+  bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_cacheBLHD", copy_gbps, Cache::blhd);
+  bench_fused(4, 2048, 8, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv8_D128_Lmax4096_paged16", copy_gbps,
+              Cache::paged16);
+  bench_fused(64, 1, 8, "rope_kv_append_neox_bf16_B64_L1_Hq32_Hkv8_D128_Lmax4096_paged16", copy_gbps, Cache::paged16);
   bench_fused(4, 2048, 4, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv4_D128_Lmax4096", copy_gbps);
   bench_fused(4, 2048, 16, "rope_kv_append_neox_bf16_B4_L2048_Hq32_Hkv16_D128_Lmax4096", copy_gbps);
   return 0;
