@@ -14,7 +14,10 @@
 //
 // Cost: one i32 load from the block table per call when paged (callers
 // compute the slot once per (b, position) and reuse it across heads).
-// Results: pure index arithmetic, nothing to measure on its own.
+// Results: pure index arithmetic. The 64-bit division per row costs nothing
+// measurable: a 32-bit / power-of-two-shift variant ran the paged append and
+// the paged fused call at the same speed (H100, 67a4f9b,
+// tools/bench/results/h100-67a4f9b-paged-writes.md).
 #pragma once
 
 #include <cstdint>
