@@ -160,6 +160,14 @@ struct TileShape {
 // Q = rows/warp * D / 64 (packed pairs). Every shape fits the 99 KB of shared
 // memory per block of sm86 / sm89, so one shape serves every cc >= 8.0.
 // Figures: H100, bf16, full, S = 4096 / 16384 (see the top of the file).
+// Head dims off the catalog take the branch that covers them (D = 48: the
+// D <= 64 shape; D = 112: the D <= 128 one). At D = 48
+// (152 bytes of spills full, 56 causal) and D = 112 full (96 bytes) the
+// no-spill shapes were slower (0effec4, H100, bf16 S = 4096, two rounds,
+// tools/bench/results/h100-0effec4-fwd-offcatalog.log): D48 128x64 with Q in
+// registers full 268-273 -> 268-270 TFLOP/s, causal 250-251 -> 245; D112
+// full 64x64 with Q in registers 322-324 -> 273-275. Torch flash in that
+// call: 200 / 176 (D48) and 285 / 229 (D112) TFLOP/s full / causal.
 constexpr TileShape tile_shape(int head_dim_padded, bool causal) {
   if (head_dim_padded <= 64) {
     // 32 rows/warp (a K/V fragment feeds two m16 tiles), Q in registers:
