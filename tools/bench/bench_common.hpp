@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -111,6 +112,19 @@ inline std::vector<std::int32_t> shuffled_pages(std::int64_t n, std::uint64_t se
   std::iota(pages.begin(), pages.end(), 0);
   std::shuffle(pages.begin(), pages.end(), std::mt19937_64(seed));
   return pages;
+}
+
+// Makes the cache of `desc` (a KvAppendDesc) paged: page_size-token pages
+// covering desc.max_len positions per sample, desc.batch * max_len /
+// page_size of them, under a shuffled_pages block table, returned for the
+// args (block_table_stride = desc.max_pages_per_seq).
+template <class Desc>
+std::unique_ptr<DeviceArray<std::int32_t>> make_paged(Desc& desc, std::int64_t page_size) {
+  desc.paged = true;
+  desc.page_size = page_size;
+  desc.max_pages_per_seq = desc.max_len / page_size;
+  desc.num_pages = desc.batch * desc.max_pages_per_seq;
+  return std::make_unique<DeviceArray<std::int32_t>>(shuffled_pages(desc.num_pages));
 }
 
 inline double median(std::vector<double> v, Middle middle = Middle::upper) {

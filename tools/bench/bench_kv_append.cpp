@@ -26,14 +26,7 @@ void run(const Problem& p, double copy) {
   KvAppendDesc desc{Element::bf16, p.batch, p.heads, p.new_len, p.max_len, p.dim, p.dim};
   // Paged: every sample owns max_len / page_size pages, spread over the pool
   // in a shuffled order (a fixed permutation, so runs are comparable).
-  std::unique_ptr<bench::DeviceArray<std::int32_t>> table;
-  if (p.page_size > 0) {
-    desc.paged = true;
-    desc.page_size = p.page_size;
-    desc.max_pages_per_seq = p.max_len / p.page_size;
-    desc.num_pages = p.batch * desc.max_pages_per_seq;
-    table = std::make_unique<bench::DeviceArray<std::int32_t>>(bench::shuffled_pages(desc.num_pages));
-  }
+  const auto table = p.page_size > 0 ? bench::make_paged(desc, p.page_size) : nullptr;
   auto plan = KvAppendPlan::select(desc);
   if (!plan) {
     std::fprintf(stderr, "kv_append %s: %s\n", p.name, plan.status().message().c_str());

@@ -147,14 +147,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
 
   KvAppendDesc ad{Element::bf16, B, H, L, L_max, D, D};
   constexpr std::int64_t kPage = 16;
-  std::unique_ptr<bench::DeviceArray<std::int32_t>> table;
-  if (cache == Cache::paged16) {
-    ad.paged = true;
-    ad.page_size = kPage;
-    ad.max_pages_per_seq = L_max / kPage;
-    ad.num_pages = B * ad.max_pages_per_seq;
-    table = std::make_unique<bench::DeviceArray<std::int32_t>>(bench::shuffled_pages(ad.num_pages));
-  }
+  const auto table = cache == Cache::paged16 ? bench::make_paged(ad, kPage) : nullptr;
   auto append_args = [&](const Set& s) {
     KvAppendArgs a;
     a.k_new = s.k->get();
