@@ -24,7 +24,8 @@ export PATH="/usr/local/cuda/bin:$PATH"
 
 echo "== machine"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader || exit 1
-echo "commit ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+commit="${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+echo "commit $commit"
 nvcc --version | tail -2 | head -1
 python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version())" 2>/dev/null
 
@@ -32,12 +33,13 @@ if [ "$what" = axes ]; then
   # The GPU suites take every SKU of the registry, so a catalog of only the
   # off-catalog dims tests exactly them (tools/axes_tree.sh: a copy of the
   # project regenerated with the axes).
+  axes="${AXES:-tests/gpu/off_catalog_axes.json}"
   src="$(realpath -m "$build-axes")/src"
-  dims=$(tools/axes_tree.sh "${AXES:-tests/gpu/off_catalog_axes.json}" "$src") || exit 1
-  echo "== axes ${AXES:-tests/gpu/off_catalog_axes.json}: head dims $dims"
+  dims=$(tools/axes_tree.sh "$axes" "$src") || exit 1
+  echo "== axes $axes: head dims $dims"
   # memcheck sample: the bf16 SKUs of every dim the axes name.
   sample=$(echo "$dims" | tr ',' '\n' | sed 's/.*/*bf16_hd&_*/' | paste -sd, -)
-  AXES_SAMPLE="$sample" COMMIT="${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}" \
+  AXES_SAMPLE="$sample" COMMIT="$commit" \
   BUILD_DIR="$(realpath "$build-axes")/build" OUT="$(realpath "$out")/axes" MESON_ARGS="-Dhead_dims=$dims ${MESON_ARGS:-}" \
       "$src/tools/gpu_check.sh" axes-tests
   exit $?

@@ -97,15 +97,14 @@ void baracuda_bench_decode_free(void* handle) { delete static_cast<DecodeHandle*
 int baracuda_bench_read_floor_run(void* stream, const void* k, const void* v, long long half_bytes, int ctas, int ring,
                                   char* err, int err_len) {
   namespace rf = bench::read_floor;
-  static int* sink = nullptr;
-  cudaError_t e = sink == nullptr ? cudaMalloc(&sink, sizeof(int)) : cudaSuccess;
-  if (e == cudaSuccess &&
-      (half_bytes <= 0 || half_bytes % rf::kGranule != 0 || ctas <= 0 || ring < 0 || ring > 1)) {
+  if (half_bytes <= 0 || half_bytes % rf::kGranule != 0 || ctas <= 0 || ring < 0 || ring > 1) {
     put(err, err_len, "read floor: half_bytes " + std::to_string(half_bytes) + " (a positive multiple of " +
                           std::to_string(rf::kGranule) + "), ctas " + std::to_string(ctas) + " (>= 1) or ring " +
                           std::to_string(ring) + " (0 or 1) out of range");
     return 1;
   }
+  static int* sink = nullptr;  // the loop's keep-alive word, allocated once
+  cudaError_t e = sink == nullptr ? cudaMalloc(&sink, sizeof(int)) : cudaSuccess;
   if (e == cudaSuccess)
     e = rf::launch(ring == 0 ? rf::Ring::small3x32k : rf::Ring::large2x64k, k, v, half_bytes, ctas, sink,
                    static_cast<cudaStream_t>(stream));
