@@ -96,8 +96,12 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     "$build/tools/bench-attn-fwd" --dtype bf16 --S 4096 --D $d 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -1
     python3 tools/bench/peer_attn_fwd.py --dtype bf16 --S 4096 --D $d 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -1
   done
-  # The card's streaming-read floor on the decode problems (peer rows of attn_decode).
-  [ -x "$build/tools/bench-read-floor" ] && "$build/tools/bench-read-floor" 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -2
+  # The card's streaming-read floor on the decode problems (peer rows of
+  # attn_decode); the fused RoPE + append's access pattern without its math
+  # (peer rows of rope_kv_append).
+  for f in read-floor rope-floor; do
+    [ -x "$build/tools/bench-$f" ] && "$build/tools/bench-$f" 2>&1 | tee -a "$out/bench.log" | grep -v '^BENCH' | tail -2
+  done
   # The reference SKUs (correctness first; their speed for the record), one config.
   ref_exe="$build/tools/bench-attn-fwd"
   [ -x "$ref_exe" ] && "$ref_exe" --sku attn_fwd_bf16_hdany_sm80_ref_f32acc --sku attn_fwd_bf16_hdany_sm80_ref_f64acc \

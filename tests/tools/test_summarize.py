@@ -40,14 +40,18 @@ class Summarize(unittest.TestCase):
     def test_fused_saved_pass(self):
         r = summarize([
             bench_line(bench="rope_kv_append", config="f", impl="rope_kv_append_x", median_us=73.0, gbps=2760.0,
-                       saved_us=11.55, saved_pass_us=11.63, parts_alone_us=90.72),
+                       frac_copy=0.974, saved_us=11.55, saved_pass_us=11.63, saved_ceiling_us=13.31,
+                       parts_alone_us=90.72),
             bench_line(bench="rope_kv_append", config="f", impl="rope_x+kv_append_x", median_us=84.5, gbps=2380.0),
+            bench_line(bench="rope_kv_append", config="f", impl="cuda_fused_pattern_floor", median_us=72.5,
+                       gbps=2779.0),
         ], "--markdown")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("## rope_kv_append", r.stdout)
         row = next(l for l in r.stdout.splitlines() if l.startswith("| f |"))
         self.assertIn("rope_kv_append_x | 73.0 |", row)
-        self.assertIn("saved 11.6 us vs pass 11.6 us (parts alone 90.7 us)", row)
+        self.assertIn("frac_copy=0.97 saved 11.6 us vs pass 11.6 us (at most 13.3; parts alone 90.7 us)", row)
+        self.assertIn("cuda_fused_pattern_floor 2779 GB/s (72.5 us; x0.99)", row)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,11 @@
 //                    skips, 4 B per K_new element, at the copy rate) and
 //                    parts_alone_us (RoPE alone + append alone, each timed
 //                    on its own: back to back, the append finds part of the
-//                    K_new RoPE just wrote still in the L2).
+//                    K_new RoPE just wrote still in the L2), frac_copy (a
+//                    cudaMemcpy of the fused call's bytes / the fused time)
+//                    and saved_ceiling_us (sequence - that copy: the most a
+//                    fused kernel could save). bench-rope-floor times the
+//                    fused kernel's access pattern without its math.
 //   copy ceiling:    a device-to-device cudaMemcpy of the rope tensor, counted
 //                    the same way (read + write), for the fraction of ceiling.
 //
@@ -218,9 +222,18 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   });
   // The saved pass: RoPE's K_new write and the append's re-read of it, at the copy rate.
   const double pass_us = 2.0 * 2.0 * static_cast<double>(nk) / (copy_gbps * 1e9) * 1e6;
+  // The fused call's bytes through cudaMemcpy (half read, half written): a
+  // kernel that moves them cannot be expected to run faster, so the sequence
+  // minus this copy is the most any fused kernel could save.
+  const std::size_t fused_elems = nq + 2 * nk;
+  const bench::DeviceArray<std::uint16_t> copy_src(fused_elems), copy_dst(fused_elems);
+  const double copy_us = median_us([&](int) {
+    BENCH_CHECK(cudaMemcpyAsync(copy_dst.get(), copy_src.get(), fused_elems * 2, cudaMemcpyDeviceToDevice, nullptr));
+  });
   print("rope_kv_append", config, fplan->sku().name, fused_us, bytes,
-        bench::format(", \"saved_us\": %.2f, \"saved_pass_us\": %.2f, \"parts_alone_us\": %.2f",
-                      two_us - fused_us, pass_us, rope_us + append_us));
+        bench::format(", \"frac_copy\": %.3f, \"saved_us\": %.2f, \"saved_pass_us\": %.2f, "
+                      "\"saved_ceiling_us\": %.2f, \"parts_alone_us\": %.2f",
+                      copy_us / fused_us, two_us - fused_us, pass_us, two_us - copy_us, rope_us + append_us));
   const std::string impl = std::string(rplan->sku().name) + "+" + aplan->sku().name;
   print("rope_kv_append", config, impl, two_us, bytes,
         bench::format(", \"fused_speedup\": %.3f, \"rope_alone_us\": %.2f, \"append_alone_us\": %.2f",

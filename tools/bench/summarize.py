@@ -66,7 +66,8 @@ def main(argv):
                 extra = f" frac_copy={best['frac_copy']:.2f}" if "frac_copy" in best else ""
                 if "saved_us" in best:
                     extra += (f" saved {best['saved_us']:.1f} us vs pass {best['saved_pass_us']:.1f} us"
-                              f" (parts alone {best['parts_alone_us']:.1f} us)")
+                              f" (at most {best['saved_ceiling_us']:.1f}; parts alone"
+                              f" {best['parts_alone_us']:.1f} us)")
                 if "paired_ratio_median" in best:
                     lo, hi = best["paired_ratio_range"]
                     extra += (f" paired x{best['paired_ratio_median']:.3f} ({lo:.3f}-{hi:.3f}, "
