@@ -80,6 +80,16 @@
 //   last, so back to back the append finds part of the K_new RoPE just wrote
 //   in the L2 (run K rows first: sequence 90.8 us instead of 84.9, fused
 //   73.2 either way).
+//   The floor (e1f2799, tools/bench/results/h100-e1f2799-fused-floor.md):
+//   this kernel's access pattern without math (bench-rope-floor) takes
+//   72.5-72.8 us against the kernel's 72.8-73.1; a memcpy of the same bytes
+//   71.0-71.2. Also dropped there: fused loads issued before the slot
+//   lookup (72.9-73.1 vs 72.8-73.0, rope() 0.3 us slower); one 16-byte
+//   vector per thread of two rows, so a warp instruction covers whole rows,
+//   with NeoX partners exchanged through shared memory (0.6 us faster as a
+//   bare copy; in this kernel it spills at 32 registers, fused 83.7 us; at
+//   6 blocks per SM rope() gains 0.5 us but fused Hkv 8 / 4 lose 1.8 / 4 us;
+//   parking the rows before the sincos makes fused 82.5 us).
 //   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
