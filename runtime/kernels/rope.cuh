@@ -36,7 +36,10 @@
 //   16-byte vector pair (NeoX: vector v and its partner D/2 later; GPT-J:
 //   vectors v and v + kGroup); both loads issued, then the first D/2
 //   threads compute the token's cos/sin into shared memory, __syncthreads,
-//   rotate (V rows: copy), store.
+//   rotate (V rows: copy), store. A token's rows past its whole blocks (K
+//   rows of rope() with fewer K than Q heads, fused K / V rows) share a block
+//   with the same rows of the next tokens when they fill at most a quarter
+//   of one (baracuda/rope_tuning.hpp).
 //   Everything else (partial rotary): a warp takes one
 //   (token, head chunk) item at a time (grid-stride over items, grid capped
 //   at 8 blocks per SM); inside the warp, groups of kGroup lanes each
@@ -56,7 +59,16 @@
 //
 // Measured (H100 80GB HBM3, 132 SMs, CUDA events, median of 50; bench_rope /
 // peer_rope.py in the same run; gbps counts bytes read + written):
-//   v3 (this version): the fused op takes rope_tok_kernel too at full rotary
+//   v4 (this version): tails of at most a quarter block packed 2^shift
+//   tokens a block, after the blocks of whole chunks (a second kernel
+//   instantiation with a one-dimensional grid; problems without such a tail
+//   keep v3's kernel: a one-dimensional grid for them cost 0.3-1.6 us).
+//   Same H100, builds alternating (1f0cea4 plus this change, four rounds,
+//   tools/bench/results/h100-1f0cea4-rope-pack.md): rope() of Q and K at
+//   B=4 L=2048 Hq=32, Hkv=8 62.7-63.0 -> 61.3-61.6 us, Hkv=4 60.0-60.2 ->
+//   55.9-56.0; fused Hkv=4 63.4-63.6 -> 62.2-62.3; Q-only rope(), fused
+//   Hkv=8 / 16 and paged unchanged (within 0.05 us).
+//   v3: the fused op takes rope_tok_kernel too at full rotary
 //   (it kept the warp-item kernel, at 0.89 of the copy rate where rope()
 //   ran at 0.98). bench-rope, bf16 NeoX Hq=32 Hkv=8 D=128: B=4 L=2048 fused
 //   77.5-77.9 us (5ba89a1 and earlier runs) -> 73.2 us = 2752 GB/s, against
@@ -138,6 +150,7 @@
 
 #include "baracuda/ops/kv_append.hpp"
 #include "baracuda/ops/rope.hpp"
+#include "baracuda/rope_tuning.hpp"
 #include "kernels/common.cuh"
 #include "kernels/kv_slot.cuh"
 
@@ -228,6 +241,8 @@ struct Params {
   double theta_base = 10000.0;
   double position_scale = 1.0;
   std::int64_t warps_per_token = 1;         // head chunks per token (one warp item each)
+  std::int64_t tok_regular_blocks = 0;      // rope_tok_kernel: blocks of one token's kRows rows, then
+  std::int64_t tok_pack_shift = 0;          // blocks of the tail rows of 2^shift tokens each
   KvAppendDesc kv_desc;                     // fused only
   KvAppendArgs kv_args;                     // fused only
   FreqTable freq{};                         // [half] when freq_in_table(half), else unused
@@ -496,7 +511,8 @@ __global__ void __launch_bounds__(kBlockThreads, 3) rope_vec_kernel(const Params
 // rope() and rope_kv_append() with rotary_dim == head_dim == kHeadDim: a
 // one-shot grid, block (x, y) = token x, head rows y * kRows .. + kRows - 1
 // (Q heads, then K heads, then fused V heads: resolve_row's order; fused K
-// and V rows go to the token's cache slot, V rows copied). kGroup = (D/2) /
+// and V rows go to the token's cache slot, V rows copied); tails of at most
+// a quarter block packed several tokens a block (tok_block). kGroup = (D/2) /
 // kVec threads per row; thread v of a row owns the 16-byte vectors v and
 // v + kGroup, the same two vectors place_slot gives lane g = v (NeoX:
 // elements kVec v .. and their partners D/2 later; GPT-J: adjacent pairs
@@ -527,46 +543,50 @@ struct TokTile {
                                      kTokThreads % kGroup == 0 && kHalf <= kTokThreads && kHalf <= kFreqTable;
   // f64 sincos needs more registers than the 32 of 8 blocks per SM.
   static constexpr int kMinBlocks = sizeof(T) == 8 ? 4 : 8;
+  // Tokens whose (cos, sin) one block can hold: one pair per thread.
+  static constexpr int kMaxPack = kTokThreads / kHalf;
 };
 
-template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged>
-__global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks) rope_tok_kernel(const Params p) {
+// One block's rows. kPacked false: token t0's head rows chunk * kRows ..
+// + kRows - 1 (t0 and everything derived from it block-uniform). kPacked
+// true: the tail rows (from chunk * kRows on) of the 2^pack_shift tokens t0,
+// t0 + 1, ..., row = tail row x 2^pack_shift + token, so adjacent rows write
+// adjacent cache cells. s_c / s_s: (cos, sin), one row per token.
+template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged, bool kPacked>
+__device__ __forceinline__ void tok_block(const Params& p, std::int64_t t0, std::int64_t chunk, int pack_shift,
+                                          AngleT<T> (*s_c)[kHeadDim / 2], AngleT<T> (*s_s)[kHeadDim / 2]) {
   using Tile = TokTile<T, kHeadDim>;
   using A = AngleT<T>;
   constexpr int kVec = Tile::kVec;
   constexpr int kHalf = Tile::kHalf;
-  static_assert(Tile::kSupported, "rope_tok_kernel: head dim / element type not supported");
-  static_assert(kHalf % kVec == 0 && Tile::kGroup * kVec == kHalf, "a row is kGroup vector pairs");
-  static_assert(Tile::kRows * Tile::kGroup == kTokThreads, "whole rows per block");
-
-  // (cos, sin) stored in the order the threads consume them: thread v reads
-  // entries kVec v .. kVec v + kVec - 1, rotate_slot's c[t] / s[t]. NeoX: pair
-  // kVec v + t. GPT-J: pairs (kVec/2) v + t of vector a, then (kVec/2) v + t
-  // + D/4 of vector b.
-  __shared__ A s_c[kHalf];
-  __shared__ A s_s[kHalf];
 
   const int row = static_cast<int>(threadIdx.x) / Tile::kGroup;
   const int v = static_cast<int>(threadIdx.x) - row * Tile::kGroup;
-  const std::int64_t token = blockIdx.x;
-  const std::int64_t j = static_cast<std::int64_t>(blockIdx.y) * Tile::kRows + row;
+  const int tl = kPacked ? row & ((1 << pack_shift) - 1) : 0;  // the row's token within the block
+  const std::int64_t token = t0 + tl;
+  const std::int64_t j = chunk * Tile::kRows + (kPacked ? row >> pack_shift : row);
   const std::int64_t b = token / p.seq_len;
   const std::int64_t l = token - b * p.seq_len;
   const int ea = v * kVec;
   const int eb = ea + kHalf;
 
-  // 1. Both loads first (rows past the last head, and fused K / V rows whose
-  // cache cell is out of range: inactive).
-  const RowJob<T> job = resolve_row<T, kFused>(p, j, b, l, token_slot<kFused, kPaged>(p, b, l));
+  // 1. Both loads first (rows past the last head or token, and fused K / V
+  // rows whose cache cell is out of range: inactive).
+  RowJob<T> job{nullptr, nullptr, false, true, false};
+  if (!kPacked || token < p.tokens) job = resolve_row<T, kFused>(p, j, b, l, token_slot<kFused, kPaged>(p, b, l));
   Vec16<T> va, vb;
   if (job.active) {
     load16(va, job.src + ea);
     load16(vb, job.src + eb);
   }
 
-  // 2. The token's (cos, sin), one pair per thread.
-  if (threadIdx.x < kHalf) {
-    const int i = static_cast<int>(threadIdx.x);  // pair
+  // 2. The tokens' (cos, sin), one pair per thread (stored in the order the
+  // threads consume them: thread v reads entries kVec v .. kVec v + kVec - 1,
+  // rotate_slot's c[t] / s[t]. NeoX: pair kVec v + t. GPT-J: pairs (kVec/2)
+  // v + t of vector a, then (kVec/2) v + t + D/4 of vector b).
+  const int cs_token = kPacked ? static_cast<int>(threadIdx.x) / kHalf : 0;
+  if (kPacked ? cs_token < (1 << pack_shift) && t0 + cs_token < p.tokens : threadIdx.x < kHalf) {
+    const int i = static_cast<int>(threadIdx.x) - cs_token * kHalf;  // pair
     int at = i;
     if constexpr (kStyle == RopeStyle::gptj) {
       constexpr int kHv = kVec / 2;  // pairs per vector
@@ -575,9 +595,9 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
       at = (q / kHv) * kVec + in_b * kHv + q % kHv;
     }
     A c, s;
-    rope_cos_sin(__ldg(p.positions + token), table_freq<A>(p, i), c, s);
-    s_c[at] = c;
-    s_s[at] = s;
+    rope_cos_sin(__ldg(p.positions + t0 + cs_token), table_freq<A>(p, i), c, s);
+    s_c[cs_token][at] = c;
+    s_s[cs_token][at] = s;
   }
   __syncthreads();
 
@@ -590,9 +610,43 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
   // 32 registers).
   opaque_words(va);
   opaque_words(vb);
-  if (!kFused || job.rotate) rotate_slot<T, kHeadDim, kStyle>(va, vb, ea, eb, kHalf, s_c + ea, s_s + ea);
+  if (!kFused || job.rotate) rotate_slot<T, kHeadDim, kStyle>(va, vb, ea, eb, kHalf, s_c[tl] + ea, s_s[tl] + ea);
   store16(job.dst + ea, va);
   store16(job.dst + eb, vb);
+}
+
+// kPackTail false: grid (tokens, chunks), block (x, y) = token x's rows
+// y * kRows .. + kRows - 1. kPackTail true: a one-dimensional grid, blocks
+// of one token's whole chunks first (token-fastest, chunk-major), then the
+// packed blocks of the tokens' tail rows. Two kernels, so that problems
+// without a packed tail keep the two-dimensional grid's block decode (the
+// one-dimensional one cost 0.3-1.6 us on them; see the header).
+template <class T, int kHeadDim, RopeStyle kStyle, bool kFused, bool kPaged, bool kPackTail>
+__global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks) rope_tok_kernel(const Params p) {
+  using Tile = TokTile<T, kHeadDim>;
+  using A = AngleT<T>;
+  static_assert(Tile::kSupported, "rope_tok_kernel: head dim / element type not supported");
+  static_assert(Tile::kHalf % Tile::kVec == 0 && Tile::kGroup * Tile::kVec == Tile::kHalf,
+                "a row is kGroup vector pairs");
+  static_assert(Tile::kRows * Tile::kGroup == kTokThreads, "whole rows per block");
+  __shared__ A s_c[kPackTail ? Tile::kMaxPack : 1][Tile::kHalf];
+  __shared__ A s_s[kPackTail ? Tile::kMaxPack : 1][Tile::kHalf];
+
+  if constexpr (!kPackTail) {
+    tok_block<T, kHeadDim, kStyle, kFused, kPaged, false>(p, blockIdx.x, blockIdx.y, 0, s_c, s_s);
+  } else {
+    const unsigned bid = blockIdx.x;
+    const unsigned tokens = static_cast<unsigned>(p.tokens);
+    const unsigned regular = static_cast<unsigned>(p.tok_regular_blocks);
+    if (bid < regular) {
+      const unsigned chunk = bid / tokens;
+      tok_block<T, kHeadDim, kStyle, kFused, kPaged, false>(p, bid - chunk * tokens, chunk, 0, s_c, s_s);
+    } else {
+      const int shift = static_cast<int>(p.tok_pack_shift);
+      tok_block<T, kHeadDim, kStyle, kFused, kPaged, true>(p, static_cast<std::int64_t>(bid - regular) << shift,
+                                                           regular / tokens, shift, s_c, s_s);
+    }
+  }
 }
 
 // ------------------------------------------------- generic (any D) ----
@@ -717,17 +771,29 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
 
 
   // Full rotary on a specialized head dim, rope() or fused: rope_tok_kernel,
-  // one block per (token, kRows head rows), at every token count. No
+  // one block per (token, kRows head rows), or per 2^shift tokens' short
+  // tails (rope_tok_pack_shift), at every token count. No
   // token-count threshold: none has been measured, one thread per vector
   // pair is the most parallelism any mapping exposes (decode calls
   // included), and it keeps this path under the small-shape GPU tests.
   if constexpr (TokTile<T, kHeadDim>::kSupported) {
     using TT = TokTile<T, kHeadDim>;
-    const std::int64_t row_chunks = ceil_div(rows_total, static_cast<std::int64_t>(TT::kRows));
-    if (p.head_dim == kHeadDim && 2 * p.half == kHeadDim && p.tokens <= 0x7fffffff && row_chunks <= 65535) {
-      rope_tok_kernel<T, kHeadDim, kStyle, kFused, kPaged>
-          <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(row_chunks)), kTokThreads, 0, ctx.stream>>>(
-              p);
+    const std::int64_t whole = rows_total / TT::kRows;
+    const std::int64_t chunks = ceil_div(rows_total, std::int64_t{TT::kRows});
+    const int shift = rope_tok_pack_shift(rows_total - whole * TT::kRows, TT::kRows, TT::kMaxPack);
+    const bool full_rotary = p.head_dim == kHeadDim && 2 * p.half == kHeadDim;
+    if (full_rotary && shift < 0 && p.tokens <= 0x7fffffff && chunks <= 65535) {
+      rope_tok_kernel<T, kHeadDim, kStyle, kFused, kPaged, false>
+          <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(chunks)), kTokThreads, 0, ctx.stream>>>(p);
+      return check_launch(name);
+    }
+    if (full_rotary && shift >= 0 &&
+        p.tokens * whole + ceil_div(p.tokens, std::int64_t{1} << shift) <= 0x7fffffff) {
+      p.tok_regular_blocks = p.tokens * whole;
+      p.tok_pack_shift = shift;
+      const std::int64_t blocks = p.tok_regular_blocks + ceil_div(p.tokens, std::int64_t{1} << shift);
+      rope_tok_kernel<T, kHeadDim, kStyle, kFused, kPaged, true>
+          <<<static_cast<unsigned>(blocks), kTokThreads, 0, ctx.stream>>>(p);
       return check_launch(name);
     }
   }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "baracuda/decode_tuning.hpp"
+#include "baracuda/rope_tuning.hpp"
 #include "host_common.hpp"
 
 using namespace baracuda;
@@ -222,6 +223,30 @@ TEST_CASE("decode: split counts fill one CTA per SM (contiguous) or two (paged)"
   CHECK(f.num_splits == 5);
   CHECK(f.keys_per_split == kDecodeFixedSplitKeys);
   CHECK(decode_split(64, 8, 5000, 7, true, true).num_splits == 5);
+}
+
+TEST_CASE("rope: tails of at most a quarter block pack 2^shift tokens a block") {
+  // bf16 / f16 at D = 128: 32 rows a block, (cos, sin) for 4 tokens.
+  CHECK(rope_tok_pack_shift(40 - 32, 32, 4) == 2);  // rope(), Hq=32 Hk=8; fused, Hkv=4 (4 K + 4 V rows)
+  CHECK(rope_tok_pack_shift(36 - 32, 32, 4) == 2);  // rope(), Hk=4: 8 would fit, 4 tokens' (cos, sin) do
+  CHECK(rope_tok_pack_shift(48 - 32, 32, 4) == -1);  // fused, Hkv=8: half a block stays one token's
+  CHECK(rope_tok_pack_shift(0, 32, 4) == -1);        // Q only: whole blocks
+  CHECK(rope_tok_pack_shift(9, 64, 8) == 2);         // D = 64 (64 rows), 7 + 1 + 1 fused rows: 4 tokens
+  CHECK(rope_tok_pack_shift(4, 16, 2) == 1);         // D = 256 (16 rows, 2 tokens' (cos, sin))
+  CHECK(rope_tok_pack_shift(5, 16, 2) == -1);
+  for (int rows : {16, 32, 64})
+    for (int max_pack : {2, 4, 8})
+      for (std::int64_t tail = 1; tail <= rows; ++tail) {
+        const int shift = rope_tok_pack_shift(tail, rows, max_pack);
+        if (4 * tail > rows) {
+          CHECK(shift == -1);
+          continue;
+        }
+        REQUIRE(shift >= 1);
+        CHECK((std::int64_t{1} << shift) * tail <= rows);
+        CHECK((1 << shift) <= max_pack);
+        CHECK(((std::int64_t{2} << shift) * tail > rows || (2 << shift) > max_pack));
+      }
 }
 
 TEST_CASE("rope: the style is part of the problem") {
