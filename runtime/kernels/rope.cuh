@@ -787,7 +787,7 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
           <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(chunks)), kTokThreads, 0, ctx.stream>>>(p);
       return check_launch(name);
     }
-    if (full_rotary && shift >= 0 &&
+    if (full_rotary && shift >= 0 && p.tokens <= 0x7fffffff &&
         p.tokens * whole + ceil_div(p.tokens, std::int64_t{1} << shift) <= 0x7fffffff) {
       p.tok_regular_blocks = p.tokens * whole;
       p.tok_pack_shift = shift;
