@@ -127,6 +127,38 @@ std::unique_ptr<DeviceArray<std::int32_t>> make_paged(Desc& desc, std::int64_t p
   return std::make_unique<DeviceArray<std::int32_t>>(shuffled_pages(desc.num_pages));
 }
 
+// One input set of a RoPE + KV-append problem (bench-rope, bench-rope-floor):
+// Q [B, L, Hq, D], K_new and V_new [B, L, Hkv, D] (bf16), sample b's cache
+// offset and its tokens' positions (offset + l).
+struct RopeAppendSet {
+  std::unique_ptr<RandomBuffer> q, k, v;
+  std::unique_ptr<DeviceArray<std::int64_t>> pos, off;
+};
+
+// Enough sets to exceed the L2 several times over (at most 16); set s puts
+// sample b at a different cache offset (decode-like L = 1 spreads them over
+// the whole cache).
+inline std::vector<RopeAppendSet> rope_append_sets(std::int64_t B, std::int64_t L, std::int64_t Hq,
+                                                   std::int64_t Hkv, std::int64_t D, std::int64_t L_max) {
+  const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * Hkv * D);
+  const int sets = std::clamp(static_cast<int>(200e6 / (2.0 * static_cast<double>(nq + 2 * nk))), 1, 16);
+  std::vector<RopeAppendSet> in(static_cast<std::size_t>(sets));
+  for (int s = 0; s < sets; ++s) {
+    std::vector<std::int64_t> off(static_cast<std::size_t>(B)), pos(static_cast<std::size_t>(B * L));
+    for (std::int64_t b = 0; b < B; ++b) {
+      off[static_cast<std::size_t>(b)] = L == 1 ? (b * 997 + s * 131) % (L_max - 1) : (b * 64 + s) % (L_max - L);
+      for (std::int64_t l = 0; l < L; ++l) pos[static_cast<std::size_t>(b * L + l)] = off[static_cast<std::size_t>(b)] + l;
+    }
+    RopeAppendSet& x = in[static_cast<std::size_t>(s)];
+    x.q = std::make_unique<RandomBuffer>(nq * 2, 10 + s);
+    x.k = std::make_unique<RandomBuffer>(nk * 2, 100 + s);
+    x.v = std::make_unique<RandomBuffer>(nk * 2, 1000 + s);
+    x.pos = std::make_unique<DeviceArray<std::int64_t>>(pos);
+    x.off = std::make_unique<DeviceArray<std::int64_t>>(off);
+  }
+  return in;
+}
+
 inline double median(std::vector<double> v, Middle middle = Middle::upper) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();

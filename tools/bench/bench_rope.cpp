@@ -123,28 +123,8 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   const std::int64_t Hq = 32, D = 128, L_max = 4096;
   const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * H * D);
   const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
-  // Input sets: enough to exceed the L2 several times over.
-  const double set_bytes = 2.0 * static_cast<double>(nq + 2 * nk);
-  const int sets = std::clamp(static_cast<int>(200e6 / set_bytes), 1, 16);
-
-  struct Set {
-    std::unique_ptr<bench::RandomBuffer> q, k, v;
-    std::unique_ptr<bench::DeviceArray<std::int64_t>> pos, off;
-  };
-  std::vector<Set> in(static_cast<std::size_t>(sets));
-  for (int s = 0; s < sets; ++s) {
-    std::vector<std::int64_t> off(static_cast<std::size_t>(B)), pos(static_cast<std::size_t>(B * L));
-    for (std::int64_t b = 0; b < B; ++b) {
-      off[static_cast<std::size_t>(b)] = L == 1 ? (b * 997 + s * 131) % (L_max - 1) : (b * 64 + s) % (L_max - L);
-      for (std::int64_t l = 0; l < L; ++l) pos[static_cast<std::size_t>(b * L + l)] = off[static_cast<std::size_t>(b)] + l;
-    }
-    Set& x = in[static_cast<std::size_t>(s)];
-    x.q = std::make_unique<bench::RandomBuffer>(nq * 2, 10 + s);
-    x.k = std::make_unique<bench::RandomBuffer>(nk * 2, 100 + s);
-    x.v = std::make_unique<bench::RandomBuffer>(nk * 2, 1000 + s);
-    x.pos = std::make_unique<bench::DeviceArray<std::int64_t>>(pos);
-    x.off = std::make_unique<bench::DeviceArray<std::int64_t>>(off);
-  }
+  const std::vector<bench::RopeAppendSet> in = bench::rope_append_sets(B, L, Hq, H, D, L_max);
+  const int sets = static_cast<int>(in.size());
   const std::size_t ncache = static_cast<std::size_t>(B * H * L_max * D);
   const bench::RandomBuffer k_cache(ncache * 2, 7);
   const bench::RandomBuffer v_cache(ncache * 2, 8);
@@ -152,7 +132,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   KvAppendDesc ad{Element::bf16, B, H, L, L_max, D, D};
   constexpr std::int64_t kPage = 16;
   const auto table = cache == Cache::paged16 ? bench::make_paged(ad, kPage) : nullptr;
-  auto append_args = [&](const Set& s) {
+  auto append_args = [&](const bench::RopeAppendSet& s) {
     KvAppendArgs a;
     a.k_new = s.k->get();
     a.v_new = s.v->get();
@@ -178,7 +158,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   auto fplan = RopeKvAppendPlan::select(fd);
   status_ok(fplan.ok() ? Status::success() : fplan.status(), "select rope_kv_append");
   std::vector<RopeKvAppendArgs> fargs;
-  for (const Set& s : in) {
+  for (const bench::RopeAppendSet& s : in) {
     RopeKvAppendArgs a;
     a.append = append_args(s);
     a.q_in = s.q->get();
@@ -197,7 +177,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   auto aplan = KvAppendPlan::select(ad);
   status_ok(aplan.ok() ? Status::success() : aplan.status(), "select kv_append");
   std::vector<RopeArgs> rargs;
-  for (const Set& s : in) {
+  for (const bench::RopeAppendSet& s : in) {
     RopeArgs a;
     a.q_in = a.q_out = s.q->get();
     a.q_in_strides = a.q_out_strides = strides_blhd(Hq, L, D);

@@ -77,22 +77,9 @@ void bench_pattern(std::int64_t heads_kv, bool cache_blhd, const std::string& co
   const std::size_t nq = static_cast<std::size_t>(B * L * Hq * kHeadDim);
   const std::size_t nk = static_cast<std::size_t>(B * L * heads_kv * kHeadDim);
   const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
-  // Input sets as in bench-rope: enough to exceed the L2 several times over.
-  const int sets = std::clamp(static_cast<int>(200e6 / (2.0 * static_cast<double>(nq + 2 * nk))), 1, 16);
-  struct Set {
-    std::unique_ptr<bench::RandomBuffer> q, k, v;
-    std::unique_ptr<bench::DeviceArray<std::int64_t>> off;
-  };
-  std::vector<Set> in(static_cast<std::size_t>(sets));
-  for (int s = 0; s < sets; ++s) {
-    std::vector<std::int64_t> off(static_cast<std::size_t>(B));
-    for (std::int64_t b = 0; b < B; ++b) off[static_cast<std::size_t>(b)] = (b * 64 + s) % (L_max - L);
-    Set& x = in[static_cast<std::size_t>(s)];
-    x.q = std::make_unique<bench::RandomBuffer>(nq * 2, 10 + s);
-    x.k = std::make_unique<bench::RandomBuffer>(nk * 2, 100 + s);
-    x.v = std::make_unique<bench::RandomBuffer>(nk * 2, 1000 + s);
-    x.off = std::make_unique<bench::DeviceArray<std::int64_t>>(off);
-  }
+  // bench-rope's input sets (its offsets; the positions go unused).
+  const std::vector<bench::RopeAppendSet> in = bench::rope_append_sets(B, L, Hq, heads_kv, kHeadDim, L_max);
+  const int sets = static_cast<int>(in.size());
   const std::size_t ncache = static_cast<std::size_t>(B * heads_kv * L_max * kHeadDim);
   const bench::RandomBuffer k_cache(ncache * 2, 7);
   const bench::RandomBuffer v_cache(ncache * 2, 8);
@@ -100,7 +87,7 @@ void bench_pattern(std::int64_t heads_kv, bool cache_blhd, const std::string& co
   const dim3 grid(static_cast<unsigned>(B * L), static_cast<unsigned>(chunks));
   const double us = bench::median(bench::launch_us(
       [&](int i) {
-        const Set& s = in[static_cast<std::size_t>(i % sets)];
+        const bench::RopeAppendSet& s = in[static_cast<std::size_t>(i % sets)];
         const Pattern p{static_cast<std::uint16_t*>(s.q->get()),
                         static_cast<const std::uint16_t*>(s.k->get()),
                         static_cast<const std::uint16_t*>(s.v->get()),
