@@ -241,8 +241,8 @@ struct Params {
   double theta_base = 10000.0;
   double position_scale = 1.0;
   std::int64_t warps_per_token = 1;         // head chunks per token (one warp item each)
-  std::int64_t tok_regular_blocks = 0;      // rope_tok_kernel: blocks of one token's kRows rows, then
-  std::int64_t tok_pack_shift = 0;          // blocks of the tail rows of 2^shift tokens each
+  std::int64_t tok_tail_chunk = 0;          // rope_tok_kernel, packed tails: whole chunks of kRows rows a token
+  std::int64_t tok_pack_shift = 0;          // and tokens (log2) a block of tail rows holds
   KvAppendDesc kv_desc;                     // fused only
   KvAppendArgs kv_args;                     // fused only
   FreqTable freq{};                         // [half] when freq_in_table(half), else unused
@@ -637,14 +637,15 @@ __global__ void __launch_bounds__(kTokThreads, TokTile<T, kHeadDim>::kMinBlocks)
   } else {
     const unsigned bid = blockIdx.x;
     const unsigned tokens = static_cast<unsigned>(p.tokens);
-    const unsigned regular = static_cast<unsigned>(p.tok_regular_blocks);
+    const unsigned tail_chunk = static_cast<unsigned>(p.tok_tail_chunk);
+    const unsigned regular = tokens * tail_chunk;
     if (bid < regular) {
       const unsigned chunk = bid / tokens;
       tok_block<T, kHeadDim, kStyle, kFused, kPaged, false>(p, bid - chunk * tokens, chunk, 0, s_c, s_s);
     } else {
       const int shift = static_cast<int>(p.tok_pack_shift);
       tok_block<T, kHeadDim, kStyle, kFused, kPaged, true>(p, static_cast<std::int64_t>(bid - regular) << shift,
-                                                           regular / tokens, shift, s_c, s_s);
+                                                           tail_chunk, shift, s_c, s_s);
     }
   }
 }
@@ -787,11 +788,10 @@ Status launch(Params p, std::int64_t rotary_dim, const LaunchContext& ctx, const
           <<<dim3(static_cast<unsigned>(p.tokens), static_cast<unsigned>(chunks)), kTokThreads, 0, ctx.stream>>>(p);
       return check_launch(name);
     }
-    if (full_rotary && shift >= 0 && p.tokens <= 0x7fffffff &&
-        p.tokens * whole + ceil_div(p.tokens, std::int64_t{1} << shift) <= 0x7fffffff) {
-      p.tok_regular_blocks = p.tokens * whole;
+    const std::int64_t blocks = shift < 0 ? 0 : p.tokens * whole + ceil_div(p.tokens, std::int64_t{1} << shift);
+    if (full_rotary && shift >= 0 && p.tokens <= 0x7fffffff && blocks <= 0x7fffffff) {
+      p.tok_tail_chunk = whole;
       p.tok_pack_shift = shift;
-      const std::int64_t blocks = p.tok_regular_blocks + ceil_div(p.tokens, std::int64_t{1} << shift);
       rope_tok_kernel<T, kHeadDim, kStyle, kFused, kPaged, true>
           <<<static_cast<unsigned>(blocks), kTokThreads, 0, ctx.stream>>>(p);
       return check_launch(name);
