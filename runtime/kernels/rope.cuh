@@ -102,6 +102,10 @@
 //   bare copy; in this kernel it spills at 32 registers, fused 83.7 us; at
 //   6 blocks per SM rope() gains 0.5 us but fused Hkv 8 / 4 lose 1.8 / 4 us;
 //   parking the rows before the sincos makes fused 82.5 us).
+//   Not written (fa5517a, tools/bench/results/h100-fa5517a-fused-tma-probe.md):
+//   an sm90 fused kernel on TMA bulk copies. Moving the fused bytes without
+//   math, bulk copies took 75.4-77.4 us and a persistent grid of this
+//   kernel's rows 78.1-78.6, against 72.5-72.7 for this grid.
 //   v2 (rope_tok_kernel for full-rotary rope(), frequencies
 //   from the host-computed parameter table in every kernel). Sweep
 //   (a standalone harness, H100, rope NeoX bf16 in place, B=1
