@@ -368,11 +368,7 @@ struct AttnFwd {
 
   static __device__ __forceinline__ void zero_scores(Scores& acc_s) {
 #pragma unroll
-    for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < kNT; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc_s[mt][nt][e] = 0.0f;
+    for (int mt = 0; mt < kMT; ++mt) zero_frags(acc_s[mt]);
   }
 
   // S = Q K^T for this warp's rows and the K tile at smem address k_tile.
@@ -619,10 +615,7 @@ struct AttnFwd {
         st.row_max[mt][r] = -INFINITY;
         st.row_sum[mt][r] = 0.0f;
       }
-#pragma unroll
-      for (int dt = 0; dt < kDT; ++dt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) st.acc_o[mt][dt][e] = 0.0f;
+      zero_frags(st.acc_o[mt]);
     }
 
     cp_async_wait<1>();
