@@ -135,29 +135,52 @@ struct RopeAppendSet {
   std::unique_ptr<DeviceArray<std::int64_t>> pos, off;
 };
 
-// Enough sets to exceed the L2 several times over (at most 16); set s puts
-// sample b at a different cache offset (decode-like L = 1 spreads them over
-// the whole cache).
-inline std::vector<RopeAppendSet> rope_append_sets(std::int64_t B, std::int64_t L, std::int64_t Hq,
-                                                   std::int64_t Hkv, std::int64_t D, std::int64_t L_max) {
-  const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * Hkv * D);
-  const int sets = std::clamp(static_cast<int>(200e6 / (2.0 * static_cast<double>(nq + 2 * nk))), 1, 16);
-  std::vector<RopeAppendSet> in(static_cast<std::size_t>(sets));
-  for (int s = 0; s < sets; ++s) {
-    std::vector<std::int64_t> off(static_cast<std::size_t>(B)), pos(static_cast<std::size_t>(B * L));
-    for (std::int64_t b = 0; b < B; ++b) {
-      off[static_cast<std::size_t>(b)] = L == 1 ? (b * 997 + s * 131) % (L_max - 1) : (b * 64 + s) % (L_max - L);
-      for (std::int64_t l = 0; l < L; ++l) pos[static_cast<std::size_t>(b * L + l)] = off[static_cast<std::size_t>(b)] + l;
+// bench-rope's fused RoPE + append problem, bf16, Q / K_new / V_new
+// [B, L, H, D]: enough input sets to exceed the L2 several times over (at
+// most 16; set s puts sample b at a different cache offset, decode-like L = 1
+// spreads them over the whole cache), and the K and V caches they append to
+// (B * Hkv * L_max * D elements each, in whichever layout the caller strides).
+class RopeAppendInputs {
+ public:
+  RopeAppendInputs(std::int64_t B, std::int64_t L, std::int64_t Hq, std::int64_t Hkv, std::int64_t D,
+                   std::int64_t L_max)
+      : q_elems(static_cast<std::size_t>(B * L * Hq * D)),
+        kv_elems(static_cast<std::size_t>(B * L * Hkv * D)),
+        sets(make_sets(B, L, L_max, q_elems, kv_elems)),
+        k_cache(static_cast<std::size_t>(B * Hkv * L_max * D) * 2, 7),
+        v_cache(static_cast<std::size_t>(B * Hkv * L_max * D) * 2, 8) {}
+
+  const std::size_t q_elems;   // Q, per set
+  const std::size_t kv_elems;  // K_new, and V_new, per set
+  const std::vector<RopeAppendSet> sets;
+  const RandomBuffer k_cache, v_cache;
+
+  // The set timed call `call` uses (the sets rotate).
+  const RopeAppendSet& set(int call) const { return sets[static_cast<std::size_t>(call) % sets.size()]; }
+  // Bytes the fused call reads and writes: Q in place, K_new and V_new into the cache.
+  double fused_bytes() const { return 2.0 * 2.0 * static_cast<double>(q_elems + 2 * kv_elems); }
+
+ private:
+  static std::vector<RopeAppendSet> make_sets(std::int64_t B, std::int64_t L, std::int64_t L_max, std::size_t nq,
+                                              std::size_t nk) {
+    const int sets = std::clamp(static_cast<int>(200e6 / (2.0 * static_cast<double>(nq + 2 * nk))), 1, 16);
+    std::vector<RopeAppendSet> in(static_cast<std::size_t>(sets));
+    for (int s = 0; s < sets; ++s) {
+      std::vector<std::int64_t> off(static_cast<std::size_t>(B)), pos(static_cast<std::size_t>(B * L));
+      for (std::int64_t b = 0; b < B; ++b) {
+        off[static_cast<std::size_t>(b)] = L == 1 ? (b * 997 + s * 131) % (L_max - 1) : (b * 64 + s) % (L_max - L);
+        for (std::int64_t l = 0; l < L; ++l) pos[static_cast<std::size_t>(b * L + l)] = off[static_cast<std::size_t>(b)] + l;
+      }
+      RopeAppendSet& x = in[static_cast<std::size_t>(s)];
+      x.q = std::make_unique<RandomBuffer>(nq * 2, 10 + s);
+      x.k = std::make_unique<RandomBuffer>(nk * 2, 100 + s);
+      x.v = std::make_unique<RandomBuffer>(nk * 2, 1000 + s);
+      x.pos = std::make_unique<DeviceArray<std::int64_t>>(pos);
+      x.off = std::make_unique<DeviceArray<std::int64_t>>(off);
     }
-    RopeAppendSet& x = in[static_cast<std::size_t>(s)];
-    x.q = std::make_unique<RandomBuffer>(nq * 2, 10 + s);
-    x.k = std::make_unique<RandomBuffer>(nk * 2, 100 + s);
-    x.v = std::make_unique<RandomBuffer>(nk * 2, 1000 + s);
-    x.pos = std::make_unique<DeviceArray<std::int64_t>>(pos);
-    x.off = std::make_unique<DeviceArray<std::int64_t>>(off);
+    return in;
   }
-  return in;
-}
+};
 
 inline double median(std::vector<double> v, Middle middle = Middle::upper) {
   std::sort(v.begin(), v.end());

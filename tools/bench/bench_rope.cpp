@@ -121,13 +121,8 @@ enum class Cache { bhld, blhd, paged16 };
 void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::string& config, double copy_gbps,
                  Cache cache = Cache::bhld) {
   const std::int64_t Hq = 32, D = 128, L_max = 4096;
-  const std::size_t nq = static_cast<std::size_t>(B * L * Hq * D), nk = static_cast<std::size_t>(B * L * H * D);
-  const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
-  const std::vector<bench::RopeAppendSet> in = bench::rope_append_sets(B, L, Hq, H, D, L_max);
-  const int sets = static_cast<int>(in.size());
-  const std::size_t ncache = static_cast<std::size_t>(B * H * L_max * D);
-  const bench::RandomBuffer k_cache(ncache * 2, 7);
-  const bench::RandomBuffer v_cache(ncache * 2, 8);
+  const bench::RopeAppendInputs in(B, L, Hq, H, D, L_max);
+  const double bytes = in.fused_bytes();
 
   KvAppendDesc ad{Element::bf16, B, H, L, L_max, D, D};
   constexpr std::int64_t kPage = 16;
@@ -137,8 +132,8 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
     a.k_new = s.k->get();
     a.v_new = s.v->get();
     a.k_new_strides = a.v_new_strides = strides_blhd(H, L, D);
-    a.k_cache = k_cache.get();
-    a.v_cache = v_cache.get();
+    a.k_cache = in.k_cache.get();
+    a.v_cache = in.v_cache.get();
     a.k_cache_strides = a.v_cache_strides = cache == Cache::blhd      ? strides_blhd(H, L_max, D)
                                             : cache == Cache::paged16 ? strides_bhld(H, kPage, D)
                                                                       : strides_bhld(H, L_max, D);
@@ -158,7 +153,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   auto fplan = RopeKvAppendPlan::select(fd);
   status_ok(fplan.ok() ? Status::success() : fplan.status(), "select rope_kv_append");
   std::vector<RopeKvAppendArgs> fargs;
-  for (const bench::RopeAppendSet& s : in) {
+  for (const bench::RopeAppendSet& s : in.sets) {
     RopeKvAppendArgs a;
     a.append = append_args(s);
     a.q_in = s.q->get();
@@ -168,7 +163,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
     fargs.push_back(a);
   }
   const double fused_us = median_us([&](int i) {
-    status_ok(fplan->run(nullptr, Workspace{}, fargs[static_cast<std::size_t>(i % sets)]), "rope_kv_append");
+    status_ok(fplan->run(nullptr, Workspace{}, fargs[static_cast<std::size_t>(i) % fargs.size()]), "rope_kv_append");
   });
 
   // RoPE (Q and K_new in place), then the plain append.
@@ -177,7 +172,7 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
   auto aplan = KvAppendPlan::select(ad);
   status_ok(aplan.ok() ? Status::success() : aplan.status(), "select kv_append");
   std::vector<RopeArgs> rargs;
-  for (const bench::RopeAppendSet& s : in) {
+  for (const bench::RopeAppendSet& s : in.sets) {
     RopeArgs a;
     a.q_in = a.q_out = s.q->get();
     a.q_in_strides = a.q_out_strides = strides_blhd(Hq, L, D);
@@ -187,25 +182,24 @@ void bench_fused(std::int64_t B, std::int64_t L, std::int64_t H, const std::stri
     rargs.push_back(a);
   }
   const double two_us = median_us([&](int i) {
-    const std::size_t s = static_cast<std::size_t>(i % sets);
-    status_ok(rplan->run(nullptr, Workspace{}, rargs[s]), "rope");
-    status_ok(aplan->run(nullptr, Workspace{}, append_args(in[s])), "kv_append");
+    status_ok(rplan->run(nullptr, Workspace{}, rargs[static_cast<std::size_t>(i) % rargs.size()]), "rope");
+    status_ok(aplan->run(nullptr, Workspace{}, append_args(in.set(i))), "kv_append");
   });
   // Each part alone (input sets rotate, so the append does not read the
   // K_new that RoPE just wrote): back to back, the append re-reads part of
   // K_new from the L2, so the sequence does not pay the whole saved pass.
   const double rope_us = median_us([&](int i) {
-    status_ok(rplan->run(nullptr, Workspace{}, rargs[static_cast<std::size_t>(i % sets)]), "rope");
+    status_ok(rplan->run(nullptr, Workspace{}, rargs[static_cast<std::size_t>(i) % rargs.size()]), "rope");
   });
   const double append_us = median_us([&](int i) {
-    status_ok(aplan->run(nullptr, Workspace{}, append_args(in[static_cast<std::size_t>(i % sets)])), "kv_append");
+    status_ok(aplan->run(nullptr, Workspace{}, append_args(in.set(i))), "kv_append");
   });
   // The saved pass: RoPE's K_new write and the append's re-read of it, at the copy rate.
-  const double pass_us = 2.0 * 2.0 * static_cast<double>(nk) / (copy_gbps * 1e9) * 1e6;
+  const double pass_us = 2.0 * 2.0 * static_cast<double>(in.kv_elems) / (copy_gbps * 1e9) * 1e6;
   // The fused call's bytes through cudaMemcpy (half read, half written): a
   // kernel that moves them cannot be expected to run faster, so the sequence
   // minus this copy is the most any fused kernel could save.
-  const std::size_t fused_elems = nq + 2 * nk;
+  const std::size_t fused_elems = in.q_elems + 2 * in.kv_elems;
   const bench::DeviceArray<std::uint16_t> copy_src(fused_elems), copy_dst(fused_elems);
   const double copy_us = median_us([&](int) {
     BENCH_CHECK(cudaMemcpyAsync(copy_dst.get(), copy_src.get(), fused_elems * 2, cudaMemcpyDeviceToDevice, nullptr));

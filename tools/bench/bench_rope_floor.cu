@@ -74,25 +74,18 @@ __global__ void __launch_bounds__(kThreads, 8) pattern_copy(const Pattern p) {
 
 void bench_pattern(std::int64_t heads_kv, bool cache_blhd, const std::string& config) {
   const std::int64_t B = 4, L = 2048, Hq = 32, L_max = 4096;
-  const std::size_t nq = static_cast<std::size_t>(B * L * Hq * kHeadDim);
-  const std::size_t nk = static_cast<std::size_t>(B * L * heads_kv * kHeadDim);
-  const double bytes = 2.0 * 2.0 * static_cast<double>(nq + 2 * nk);  // read + write, 2-byte elements
-  // bench-rope's input sets (its offsets; the positions go unused).
-  const std::vector<bench::RopeAppendSet> in = bench::rope_append_sets(B, L, Hq, heads_kv, kHeadDim, L_max);
-  const int sets = static_cast<int>(in.size());
-  const std::size_t ncache = static_cast<std::size_t>(B * heads_kv * L_max * kHeadDim);
-  const bench::RandomBuffer k_cache(ncache * 2, 7);
-  const bench::RandomBuffer v_cache(ncache * 2, 8);
+  // bench-rope's inputs (its offsets; the positions go unused).
+  const bench::RopeAppendInputs in(B, L, Hq, heads_kv, kHeadDim, L_max);
   const std::int64_t chunks = (Hq + 2 * heads_kv + kRows - 1) / kRows;
   const dim3 grid(static_cast<unsigned>(B * L), static_cast<unsigned>(chunks));
   const double us = bench::median(bench::launch_us(
       [&](int i) {
-        const bench::RopeAppendSet& s = in[static_cast<std::size_t>(i % sets)];
+        const bench::RopeAppendSet& s = in.set(i);
         const Pattern p{static_cast<std::uint16_t*>(s.q->get()),
                         static_cast<const std::uint16_t*>(s.k->get()),
                         static_cast<const std::uint16_t*>(s.v->get()),
-                        static_cast<std::uint16_t*>(k_cache.get()),
-                        static_cast<std::uint16_t*>(v_cache.get()),
+                        static_cast<std::uint16_t*>(in.k_cache.get()),
+                        static_cast<std::uint16_t*>(in.v_cache.get()),
                         s.off->get(),
                         L,
                         Hq,
@@ -104,7 +97,7 @@ void bench_pattern(std::int64_t heads_kv, bool cache_blhd, const std::string& co
       50, 10, /*drain_warmup=*/true));
   BENCH_CHECK(cudaGetLastError());
   bench::emit("rope_kv_append", config, "cuda_fused_pattern_floor", us,
-              bench::format("\"gbps\": %.1f", bytes / (us * 1e-6) / 1e9));
+              bench::format("\"gbps\": %.1f", in.fused_bytes() / (us * 1e-6) / 1e9));
 }
 
 }  // namespace
